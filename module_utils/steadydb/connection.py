@@ -68,7 +68,7 @@ DEFAULT_SOCKETS = (
     "/tmp/mysql.sock",
 )
 
-_SERVICE_HINT = "systemctl status mariadb (or mysql)"
+_SERVICE_HINT = "systemctl status mariadb, or systemctl status mysql"
 
 # Client-side (CR_*) and server-side (ER_*) codes this module explains.
 CR_CONNECTION_ERROR = 2002
@@ -272,12 +272,20 @@ def resolve_target(params, client_options=None, default_socket=_default_socket):
 
 def _error_parts(error):
     """(code or None, text) from a PyMySQL error, an OSError or anything else."""
+    # OSError also carries (errno, text) in args: check it first so errno 111 is not
+    # taken for a MySQL error code.
+    if isinstance(error, OSError):
+        return None, error.strerror or str(error) or error.__class__.__name__
     args = getattr(error, "args", ())
     if len(args) >= 2 and isinstance(args[0], int):
         return args[0], str(args[1])
-    if isinstance(error, OSError) and error.errno:
-        return None, error.strerror or str(error)
     return None, str(error) or error.__class__.__name__
+
+
+# What getaddrinfo says (PyMySQL wraps it in a 2003) when login_host does not resolve.
+_NAME_RESOLUTION_RE = re.compile(
+    r"Name or service not known|Temporary failure in name resolution|nodename nor servname",
+    re.IGNORECASE)
 
 
 def _redact(text, target):
@@ -312,8 +320,12 @@ def error_message(error, target, action="connecting"):
     code, text = _error_parts(error)
     where = target.where()
 
-    if code in (CR_CONNECTION_ERROR, CR_CONN_HOST_ERROR) or (
-            code is None and isinstance(error, (ConnectionError, socket.timeout, socket.gaierror))):
+    if code == CR_UNKNOWN_HOST or isinstance(error, socket.gaierror) or (
+            code == CR_CONN_HOST_ERROR and _NAME_RESOLUTION_RE.search(text)):
+        msg = ("Cannot resolve the MySQL/MariaDB server name %r (%s): check login_host and the "
+               "target host's DNS or /etc/hosts" % (target.host, _reason(text)))
+    elif code in (CR_CONNECTION_ERROR, CR_CONN_HOST_ERROR) or (
+            code is None and isinstance(error, (ConnectionError, socket.timeout))):
         reason = _reason(text)
         if "timed out" in reason.lower():
             msg = ("Timed out after %ss connecting to the MySQL/MariaDB server at %s: check that "
@@ -332,9 +344,6 @@ def error_message(error, target, action="connecting"):
             msg = ("Cannot connect to the MySQL/MariaDB server at %s (%s): check that the server "
                    "is running (%s) and that login_host/login_port match its bind-address and port"
                    % (where, reason, _SERVICE_HINT))
-    elif code == CR_UNKNOWN_HOST or (code is None and "Name or service not known" in text):
-        msg = ("Cannot resolve the MySQL/MariaDB server name %r: check login_host and the "
-               "target host's DNS or /etc/hosts" % target.host)
     elif code == ER_ACCESS_DENIED_ERROR:
         seen = re.search(r"for user ('[^']*'@'[^']*')", text)
         account = seen.group(1) if seen else "'%s'" % target.user

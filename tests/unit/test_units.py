@@ -1,0 +1,76 @@
+"""Sizes, booleans and SHOW GLOBAL VARIABLES typing (module_utils/steadydb/units.py)."""
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ansible.module_utils.steadydb.units import format_size, is_bool_like, to_bool, to_bytes
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("134217728", 134217728),
+    (134217728, 134217728),
+    ("128M", 128 * 1024 ** 2),
+    ("128m", 128 * 1024 ** 2),
+    ("1G", 1024 ** 3),
+    ("1g", 1024 ** 3),
+    ("1.5G", 1536 * 1024 ** 2),
+    ("16K", 16384),
+    ("2T", 2 * 1024 ** 4),
+    ("1P", 1024 ** 5),
+    ("1E", 1024 ** 6),
+    (" 64M ", 64 * 1024 ** 2),
+    ("0", 0),
+    (0, 0),
+    (8.0, 8),
+])
+def test_to_bytes(value, expected):
+    assert to_bytes(value) == expected
+
+
+@pytest.mark.parametrize("value", [
+    "128MB", "1KiB", "12B", "-1", -5, "1.5", "0.3K", "M", "", "ten", True, None, 1.5,
+])
+def test_to_bytes_rejects(value):
+    with pytest.raises(ValueError):
+        to_bytes(value)
+
+
+@pytest.mark.parametrize("num_bytes, text", [
+    (0, "0"),
+    (1000, "1000"),
+    (1024, "1K"),
+    (134217728, "128M"),
+    (1536 * 1024 ** 2, "1536M"),
+    (1024 ** 3, "1G"),
+    ("2G", "2G"),
+])
+def test_format_size(num_bytes, text):
+    assert format_size(num_bytes) == text
+
+
+@given(st.integers(min_value=0, max_value=2 ** 64))
+def test_format_size_round_trips(num_bytes):
+    assert to_bytes(format_size(num_bytes)) == num_bytes
+
+
+@given(st.integers(min_value=0, max_value=10 ** 6), st.sampled_from("KMGTPEkmgtpe"))
+def test_suffixes_are_powers_of_1024(number, suffix):
+    power = "KMGTPE".index(suffix.upper()) + 1
+    assert to_bytes("%d%s" % (number, suffix)) == number * 1024 ** power
+
+
+@pytest.mark.parametrize("value", ["ON", "on", "1", "TRUE", "true", "yes", "YES", True, 1])
+def test_to_bool_true(value):
+    assert to_bool(value) is True
+
+
+@pytest.mark.parametrize("value", ["OFF", "off", "0", "FALSE", "no", False, 0])
+def test_to_bool_false(value):
+    assert to_bool(value) is False
+
+
+@pytest.mark.parametrize("value", ["", "2", "enabled", "DISABLED", 2, None, 1.0])
+def test_to_bool_rejects(value):
+    with pytest.raises(ValueError):
+        to_bool(value)
+    assert not is_bool_like(value)
