@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 failed=0
+shopt -s nullglob
 
 echo "== ansible-lint --profile production"
 ansible-lint --profile production --offline || failed=1
@@ -19,7 +20,6 @@ for module in library/*.py; do
 done
 
 echo "== ansible-playbook --syntax-check"
-shopt -s nullglob
 for playbook in playbooks/*.yml; do
   ansible-playbook --syntax-check "$playbook" >/dev/null || { echo "syntax error: $playbook"; failed=1; }
   echo "ok: $playbook"

@@ -7,6 +7,8 @@ scenarios=("$@")
 if [ ${#scenarios[@]} -eq 0 ]; then
   for f in molecule/*/molecule.yml; do scenarios+=("$(basename "$(dirname "$f")")"); done
 fi
+# Plain logs in CI (no ANSI colours in the job output).
+if [ -n "${CI:-}" ]; then export PY_COLORS=0 ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 NO_COLOR=1; fi
 passed=0 failed=0 failures=()
 for scenario in "${scenarios[@]}"; do
   start=$(date +%s)
