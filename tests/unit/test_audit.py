@@ -1,0 +1,79 @@
+"""The audit's verdicts on the field's failure modes."""
+from ansible.module_utils.steadydb import audit
+
+PLAN = {
+    "server": {
+        "variables": {"wait_timeout": 300, "max_connections": 60, "net_read_timeout": 60},
+        "user_limits": [{"app": "web", "user": "web", "host": "%", "max_user_connections": 30}],
+    },
+    "systemd": {"Restart": "on-failure", "LimitNOFILE": 4096, "OOMScoreAdjust": -600},
+    "totals": {"demand": 24, "reserve": 10},
+    "memory": {"fits": True},
+    "apps": {"web": {"django": {"CONN_MAX_AGE": 240}}},
+}
+
+
+def facts(**variables):
+    base = {"wait_timeout": 300, "max_connections": 60, "net_read_timeout": 60}
+    base.update(variables)
+    return {
+        "variables": base,
+        "status": {"Connections": 1000, "Aborted_clients": 0, "Aborted_connects": 0,
+                   "Max_used_connections": 10, "Connection_errors_max_connections": 0},
+        "accounts": {"web@%": {"exists": True, "max_user_connections": 30}},
+    }
+
+
+def codes(findings, severity=None):
+    return sorted(f["code"] for f in findings if severity in (None, f["severity"]))
+
+
+def test_hardened_server_is_clean():
+    assert audit.audit_server(facts(), PLAN) == []
+    assert audit.audit_unit({"Restart": "on-failure", "OOMScoreAdjust": "-600", "LimitNOFILE": "4096"}, PLAN) == []
+    assert audit.audit_apps({"web": {"DB_CONN_MAX_AGE": "240"}}, facts(), PLAN) == []
+
+
+def test_wait_timeout_drift_is_critical_and_numbers_compare_as_numbers():
+    found = audit.audit_server(facts(wait_timeout=28800, net_read_timeout="60"), PLAN)
+    assert codes(found, "critical") == ["drift"]
+    assert "wait_timeout is 28800" in found[0]["message"]
+
+
+def test_conn_max_age_at_or_above_wait_timeout_is_critical():
+    found = audit.audit_apps({"web": {"DB_CONN_MAX_AGE": "300"}}, facts(), PLAN)
+    assert "client_outlives_server" in codes(found, "critical")
+    assert "2006" in [f for f in found if f["code"] == "client_outlives_server"][0]["message"]
+
+
+def test_missing_app_settings_are_critical():
+    assert codes(audit.audit_apps({}, facts(), PLAN), "critical") == ["app_settings_missing"]
+
+
+def test_max_connections_below_demand_is_critical():
+    found = audit.audit_server(facts(max_connections=20), PLAN)
+    assert "max_connections_below_demand" in codes(found, "critical")
+
+
+def test_uncapped_app_account_is_critical():
+    f = facts()
+    f["accounts"]["web@%"]["max_user_connections"] = 0
+    assert codes(audit.audit_server(f, PLAN), "critical") == ["user_cap_drift"]
+
+
+def test_unit_without_restart_is_critical_and_unprotected_oom_warns():
+    found = audit.audit_unit({"Restart": "no", "OOMScoreAdjust": "0", "LimitNOFILE": "1024"}, PLAN)
+    assert codes(found, "critical") == ["no_restart_policy"]
+    assert codes(found, "warning") == ["nofile_below_plan", "oom_unprotected", "restart_policy_drift"]
+
+
+def test_aborted_ratio_and_near_limit_warn():
+    f = facts()
+    f["status"].update(Aborted_clients=50, Max_used_connections=58, Connection_errors_max_connections=3)
+    assert codes(audit.audit_server(f, PLAN), "warning") == [
+        "aborted_clients_high", "connections_refused", "max_used_connections_near_limit"]
+
+
+def test_summarize_counts_every_severity():
+    assert audit.summarize([{"severity": "critical"}, {"severity": "warning"}, {"severity": "warning"}]) == {
+        "critical": 1, "warning": 2, "info": 0}
