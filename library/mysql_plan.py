@@ -1,0 +1,418 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: steadydb contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: mysql_plan
+short_description: Derive consistent MySQL/MariaDB server, systemd and client settings
+description:
+  - Computes one plan from the live facts of a server (O(facts), the C(ansible_facts.mysql)
+    dict that C(mysql_facts) returns) and the declared demand of the apps that use it.
+  - "The plan holds the server variables (C(wait_timeout), C(interactive_timeout),
+    C(max_connections), C(net_read_timeout), C(net_write_timeout), C(thread_cache_size),
+    C(table_open_cache), C(open_files_limit), C(max_connect_errors), and
+    C(innodb_buffer_pool_size) when the memory budget has to shrink it), whether each is
+    dynamic, a C(max_user_connections) cap per app account, systemd unit values
+    (C(LimitNOFILE), restart policy, C(OOMScoreAdjust)), the memory budget with its
+    arithmetic, and per app the Django and SQLAlchemy client settings."
+  - "Invariants: C(max_connections) >= demand x (1 + headroom) + reserve; the sum of the
+    per-account caps <= C(max_connections) - reserve; C(CONN_MAX_AGE) and C(pool_recycle)
+    are below the effective idle timeout (min of C(wait_timeout) and O(upstream_idle_timeout))
+    by at least max(60 s, the longest request/job), or 0; C(CONN_MAX_AGE) is 0 under ASGI;
+    C(LimitNOFILE) >= mysqld's open files need; the memory budget (MySQLTuner's formula)
+    fits the allowed fraction of RAM or the module fails with the arithmetic."
+  - Pure computation on the controller's data; it connects to nothing and changes nothing.
+    Bad input fails with one sentence naming the input and the rule it breaks.
+  - The formulas and their sources are in C(docs/formulas.md) of the steadydb repository.
+version_added: "0.1.0"
+author:
+  - steadydb contributors
+options:
+  facts:
+    description:
+      - The server facts, as C(mysql_facts) returns them in C(ansible_facts.mysql).
+      - Needs C(variables) (including C(wait_timeout), C(max_connections),
+        C(table_open_cache) and the buffer sizes of the memory formula) and
+        C(host.mem_total_bytes) (or O(mem_total_bytes)); C(status), C(dynamic) and
+        C(accounts) are used when present.
+    type: dict
+    required: true
+  apps:
+    description:
+      - The apps that use the server, one entry per app (web site, data logger, ...).
+      - Each app gets its own account cap, so give each app its own MySQL account.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description: Identifier of the app, lower-case letters, digits and C(_).
+        type: str
+        required: true
+      db_user:
+        description: The app's MySQL account (user part). Defaults to O(apps[].name).
+        type: str
+      db_user_host:
+        description: The host part of the app's account.
+        type: str
+        default: "%"
+      db_name:
+        description: The app's database. Defaults to O(apps[].name).
+        type: str
+      app_hosts:
+        description: Number of hosts running the app.
+        type: int
+        default: 1
+      processes_per_host:
+        description: Worker processes per host (gunicorn/uwsgi workers).
+        type: int
+        default: 1
+      threads_per_process:
+        description:
+          - Threads per process (gunicorn C(gthread)); 1 for sync workers.
+          - Under ASGI, the number of requests one process serves at once that touch the
+            database (Django opens one connection per such request).
+        type: int
+        default: 1
+      background_workers:
+        description: Background worker processes (rq, celery, Kafka consumers) on all hosts together.
+        type: int
+        default: 0
+      worker_concurrency:
+        description: Connections each background worker holds at once (its threads or greenlets).
+        type: int
+        default: 1
+      asgi:
+        description: The app runs under ASGI; Django cannot reuse connections there, so C(CONN_MAX_AGE) is 0.
+        type: bool
+        default: false
+      longest_request_seconds:
+        description:
+          - The longest a request may run (and so leave its connection idle between two queries).
+          - Part of the margin below the idle timeout.
+        type: int
+        default: 30
+      longest_job_seconds:
+        description:
+          - The longest a background job may run; counted in the margin when
+            O(apps[].background_workers) > 0.
+        type: int
+        default: 300
+      longest_query_seconds:
+        description: The longest legitimate single query; the client read/write timeouts are set above it.
+        type: int
+        default: 60
+      conn_max_age:
+        description:
+          - Override of the derived C(CONN_MAX_AGE). Must be 0 under ASGI, below the
+            effective idle timeout, and leave room for the longest request/job.
+        type: int
+      pool_recycle:
+        description: Override of the derived SQLAlchemy C(pool_recycle), same rules as O(apps[].conn_max_age).
+        type: int
+  admin_reserve:
+    description: Connections kept for admins, monitoring and backups, outside every app's cap.
+    type: int
+    default: 10
+  headroom_percent:
+    description: Headroom on top of each app's peak demand, in percent.
+    type: int
+    default: 25
+  db_host_shared:
+    description:
+      - The app runs on the database host (the single-droplet case); the default memory
+        fraction drops from 0.75 to 0.40 of RAM.
+    type: bool
+    default: false
+  upstream_idle_timeout:
+    description:
+      - Idle timeout of a proxy or load balancer between the apps and the server (seconds);
+        C(0) when there is none. The effective idle timeout is the smaller of it and C(wait_timeout).
+    type: int
+    default: 0
+  wait_timeout:
+    description:
+      - Target C(wait_timeout) (and C(interactive_timeout)); C(0) keeps the server's current value.
+      - Must be above every app's longest request/job.
+    type: int
+    default: 0
+  memory_fraction:
+    description:
+      - Fraction of RAM the server may use at most; C(0) means 0.75 on a dedicated host and
+        0.40 when O(db_host_shared=true). At most 0.95.
+    type: float
+    default: 0
+  allow_buffer_pool_shrink:
+    description:
+      - When the memory budget does not fit, propose a smaller C(innodb_buffer_pool_size)
+        instead of failing.
+    type: bool
+    default: true
+  min_buffer_pool_size:
+    description: The smallest C(innodb_buffer_pool_size) the plan may propose (bytes or C(32M) form).
+    type: str
+    default: 32M
+  mem_total_bytes:
+    description: RAM of the database host in bytes (or C(1G) form); C(0) takes C(facts.host.mem_total_bytes).
+    type: str
+    default: "0"
+  max_connections:
+    description:
+      - Explicit C(max_connections); C(0) derives it. An explicit value must still cover
+        the demand plus headroom plus reserve.
+    type: int
+    default: 0
+  min_margin_seconds:
+    description: Smallest margin between C(CONN_MAX_AGE)/C(pool_recycle) and the idle timeout (a fifth of the timeout when that is smaller).
+    type: int
+    default: 60
+  connect_timeout:
+    description: Client connect timeout in seconds (fail fast); above 10 gives a warning.
+    type: int
+    default: 5
+  tables_per_join:
+    description: Most tables one query opens; C(table_open_cache) is kept at least C(max_connections) x this.
+    type: int
+    default: 8
+  max_connect_errors:
+    description: Floor for C(max_connect_errors), so aborted handshakes never block an app host (error 1129).
+    type: int
+    default: 1000000
+  oom_score_adjust:
+    description: C(OOMScoreAdjust) for mysqld, within -999..0; -1000 is refused.
+    type: int
+    default: -600
+  app_oom_score_adjust:
+    description: C(OOMScoreAdjust) proposed for app units (0..1000), so the OOM killer takes an app worker before mysqld.
+    type: int
+    default: 300
+  restart_sec:
+    description: C(RestartSec) of the mysqld unit.
+    type: int
+    default: 2
+  start_limit_interval_sec:
+    description: C(StartLimitIntervalSec); O(restart_sec) x O(start_limit_burst) must stay below it.
+    type: int
+    default: 300
+  start_limit_burst:
+    description: C(StartLimitBurst); starts within the interval after which systemd gives up.
+    type: int
+    default: 5
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+notes:
+  - Never reports C(changed); it only computes. Apply the plan with the C(mysql_tuning),
+    C(mysql_systemd) and C(django_db_settings) roles.
+seealso:
+  - name: MySQL manual, open_files_limit
+    description: How mysqld computes the file descriptors it asks for.
+    link: https://dev.mysql.com/doc/refman/8.0/en/server-system-variables.html#sysvar_open_files_limit
+  - name: Django persistent connections
+    description: CONN_MAX_AGE and CONN_HEALTH_CHECKS.
+    link: https://docs.djangoproject.com/en/stable/ref/databases/#persistent-connections
+'''
+
+EXAMPLES = r'''
+- name: Read the server
+  mysql_facts:
+    login_unix_socket: /run/mysqld/mysqld.sock
+
+- name: Plan for a web app and a data logger on a 1 GB droplet
+  mysql_plan:
+    facts: "{{ ansible_facts.mysql }}"
+    apps:
+      - name: web
+        app_hosts: 1
+        processes_per_host: 3
+        background_workers: 1
+        longest_job_seconds: 120
+      - name: logger
+        processes_per_host: 1
+    admin_reserve: 5
+    db_host_shared: true
+  register: planned
+
+- name: Use it
+  ansible.builtin.debug:
+    msg: "CONN_MAX_AGE={{ planned.plan.apps.web.django.CONN_MAX_AGE }}"
+
+- name: Hosting provider that closes idle connections after 300 s
+  mysql_plan:
+    facts: "{{ ansible_facts.mysql }}"
+    apps:
+      - name: site
+        processes_per_host: 2
+    mem_total_bytes: 2G
+'''
+
+RETURN = r'''
+plan:
+  description:
+    - The plan. Also set as C(ansible_facts.steadydb_plan).
+    - The full schema, with an example, is in C(docs/architecture.md).
+  returned: success
+  type: dict
+  contains:
+    flavor:
+      description: C(mariadb) or C(mysql), from the facts.
+      type: str
+      sample: mariadb
+    version:
+      description: Server version, from the facts.
+      type: str
+      sample: "10.11.6"
+    server:
+      description: Server settings.
+      type: dict
+      contains:
+        variables:
+          description:
+            - Variable name (underscore form) to planned value, always C(wait_timeout),
+              C(interactive_timeout), C(max_connections), C(net_read_timeout),
+              C(net_write_timeout), C(thread_cache_size), C(table_open_cache),
+              C(open_files_limit), C(max_connect_errors); C(innodb_buffer_pool_size) only
+              when the memory budget shrinks it.
+          type: dict
+          sample: {wait_timeout: 28800, interactive_timeout: 28800, max_connections: 23}
+        dynamic:
+          description: Same keys as RV(plan.server.variables); true when SET GLOBAL works at runtime.
+          type: dict
+          sample: {wait_timeout: true, open_files_limit: false}
+        user_limits:
+          description: One entry per app account; the sum of the caps is at most C(max_connections) - reserve.
+          type: list
+          elements: dict
+          sample: [{app: web, user: web, host: "%", max_user_connections: 13}]
+    systemd:
+      description:
+        - Values for the mysqld unit, plus C(app_OOMScoreAdjust) for app units.
+        - C(StartLimitIntervalSec) and C(StartLimitBurst) belong to the C([Unit]) section.
+      type: dict
+      sample:
+        LimitNOFILE: 32768
+        Restart: on-failure
+        RestartSec: 2
+        RestartPreventExitStatus: "1 2 3 4 5 6 7 9 10 12 13"
+        StartLimitIntervalSec: 300
+        StartLimitBurst: 5
+        TimeoutStopSec: 900
+        OOMScoreAdjust: -600
+        app_OOMScoreAdjust: 300
+    memory:
+      description:
+        - The memory budget (MySQLTuner's formula). Keys C(total_bytes), C(allowed_bytes),
+          C(fraction), C(server_buffers_bytes), C(per_thread_bytes), C(max_connections),
+          C(max_total_bytes), C(fits), C(innodb_buffer_pool_size),
+          C(innodb_buffer_pool_shrunk_from) (null unless shrunk), C(formula) (the arithmetic).
+      type: dict
+    apps:
+      description:
+        - Per app name - C(db_user), C(db_user_host), C(db_name), C(asgi), C(demand),
+          C(demand_web), C(demand_workers), C(max_user_connections),
+          C(effective_idle_timeout), C(longest_idle_seconds), C(margin_seconds),
+          C(django) (C(CONN_MAX_AGE), C(CONN_HEALTH_CHECKS), C(OPTIONS) with
+          C(connect_timeout), C(read_timeout), C(write_timeout)) and C(sqlalchemy)
+          (C(pool_recycle), C(pool_pre_ping), C(pool_size), C(max_overflow), C(connect_args)).
+      type: dict
+      sample:
+        web:
+          demand: 10
+          max_user_connections: 13
+          effective_idle_timeout: 28800
+          django: {CONN_MAX_AGE: 28500, CONN_HEALTH_CHECKS: true,
+                   OPTIONS: {connect_timeout: 5, read_timeout: 90, write_timeout: 90}}
+          sqlalchemy: {pool_recycle: 28500, pool_pre_ping: true, pool_size: 1, max_overflow: 0,
+                       connect_args: {connect_timeout: 5, read_timeout: 90, write_timeout: 90}}
+    totals:
+      description:
+        - C(demand), C(reserve), C(headroom_percent), C(user_caps_sum),
+          C(required_max_connections), C(max_connections), C(wait_timeout),
+          C(effective_idle_timeout), C(open_files_need).
+      type: dict
+    warnings:
+      description: Things worth a human look (also emitted as Ansible warnings).
+      type: list
+      elements: str
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.steadydb.plan import PlanError, build_plan
+
+APP_OPTIONS = dict(
+    name=dict(type='str', required=True),
+    db_user=dict(type='str'),
+    db_user_host=dict(type='str', default='%'),
+    db_name=dict(type='str'),
+    app_hosts=dict(type='int', default=1),
+    processes_per_host=dict(type='int', default=1),
+    threads_per_process=dict(type='int', default=1),
+    background_workers=dict(type='int', default=0),
+    worker_concurrency=dict(type='int', default=1),
+    asgi=dict(type='bool', default=False),
+    longest_request_seconds=dict(type='int', default=30),
+    longest_job_seconds=dict(type='int', default=300),
+    longest_query_seconds=dict(type='int', default=60),
+    conn_max_age=dict(type='int'),
+    pool_recycle=dict(type='int'),
+)
+
+DEMAND_KEYS = ('apps', 'admin_reserve', 'headroom_percent', 'db_host_shared',
+               'upstream_idle_timeout')
+POLICY_KEYS = ('wait_timeout', 'memory_fraction', 'allow_buffer_pool_shrink',
+               'min_buffer_pool_size', 'mem_total_bytes', 'max_connections',
+               'min_margin_seconds', 'connect_timeout', 'tables_per_join', 'max_connect_errors',
+               'oom_score_adjust', 'app_oom_score_adjust', 'restart_sec',
+               'start_limit_interval_sec', 'start_limit_burst')
+
+
+def argument_spec():
+    return dict(
+        facts=dict(type='dict', required=True),
+        apps=dict(type='list', elements='dict', required=True, options=APP_OPTIONS),
+        admin_reserve=dict(type='int', default=10),
+        headroom_percent=dict(type='int', default=25),
+        db_host_shared=dict(type='bool', default=False),
+        upstream_idle_timeout=dict(type='int', default=0),
+        wait_timeout=dict(type='int', default=0),
+        memory_fraction=dict(type='float', default=0),
+        allow_buffer_pool_shrink=dict(type='bool', default=True),
+        min_buffer_pool_size=dict(type='str', default='32M'),
+        mem_total_bytes=dict(type='str', default='0'),
+        max_connections=dict(type='int', default=0),
+        min_margin_seconds=dict(type='int', default=60),
+        connect_timeout=dict(type='int', default=5),
+        tables_per_join=dict(type='int', default=8),
+        max_connect_errors=dict(type='int', default=1000000),
+        oom_score_adjust=dict(type='int', default=-600),
+        app_oom_score_adjust=dict(type='int', default=300),
+        restart_sec=dict(type='int', default=2),
+        start_limit_interval_sec=dict(type='int', default=300),
+        start_limit_burst=dict(type='int', default=5),
+    )
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    params = module.params
+    demand = dict((key, params[key]) for key in DEMAND_KEYS)
+    policy = dict((key, params[key]) for key in POLICY_KEYS)
+    try:
+        plan = build_plan(params['facts'], demand, policy)
+    except PlanError as exc:
+        module.fail_json(msg="mysql_plan: %s" % exc)
+    for warning in plan['warnings']:
+        module.warn(warning)
+    module.exit_json(changed=False, plan=plan, ansible_facts=dict(steadydb_plan=plan))
+
+
+if __name__ == '__main__':
+    main()

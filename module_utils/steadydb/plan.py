@@ -1,0 +1,833 @@
+# -*- coding: utf-8 -*-
+# Copyright: steadydb contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Derive one consistent set of server, systemd and client settings.
+
+Inputs are the live facts of a server (``ansible_facts.mysql`` as ``mysql_facts``
+returns them), the declared demand of the apps that use it (the ``steadydb_*``
+inventory variables without their prefix) and policy overrides. The output is the
+plan dict documented in docs/architecture.md; every formula used here is written out,
+with its source, in docs/formulas.md.
+
+Public API (stable, other modules import it):
+
+- ``build_plan(facts, demand, policy=None)`` -> dict: the plan.
+- ``PlanError``: raised for bad input, with a message naming the input and the rule.
+- ``normalize_demand(demand)`` / ``normalize_policy(policy)`` -> dict: validated inputs
+  with defaults filled in (``build_plan`` calls both).
+- ``app_demand(app)`` -> int, ``idle_margin(W, longest)`` / ``max_age(W, longest)``,
+  ``client_timeout(longest_query)``, ``open_files_need(...)``, ``per_thread_bytes(...)``,
+  ``server_buffers_bytes(...)``: the single formulas, for tests and docs.
+
+Pure logic: no network, no Ansible import beyond the steadydb units helpers.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import math
+import re
+
+from ansible.module_utils.steadydb.units import to_bool, to_bytes
+
+MIB = 1024 * 1024
+GIB = 1024 * MIB
+
+# --- limits and defaults ---------------------------------------------------------------
+
+# MySQL/MariaDB accept max_connections 1..100000 and wait_timeout 1..31536000 (Linux).
+MAX_CONNECTIONS_LIMIT = 100000
+WAIT_TIMEOUT_LIMIT = 31536000
+COUNT_LIMIT = 100000          # sanity bound for hosts, processes, threads, workers
+SECONDS_LIMIT = 31536000      # one year: bound for every *_seconds input
+
+APP_NAME_RE = re.compile(r"^[a-z0-9_]+$")
+
+APP_DEFAULTS = {
+    "db_user": None,              # default: the app's name
+    "db_user_host": "%",
+    "db_name": None,              # default: the app's name
+    "app_hosts": 1,
+    "processes_per_host": 1,
+    "threads_per_process": 1,
+    "background_workers": 0,
+    "worker_concurrency": 1,
+    "asgi": False,
+    "longest_request_seconds": 30,
+    "longest_job_seconds": 300,
+    "longest_query_seconds": 60,
+    "conn_max_age": None,         # override; None = derive
+    "pool_recycle": None,         # override; None = derive
+}
+
+DEMAND_DEFAULTS = {
+    "apps": None,
+    "admin_reserve": 10,
+    "headroom_percent": 25,
+    "db_host_shared": False,
+    "upstream_idle_timeout": 0,
+}
+
+POLICY_DEFAULTS = {
+    "wait_timeout": 0,                    # 0 = keep the server's
+    "memory_fraction": 0,                 # 0 = 0.75 dedicated / 0.40 shared
+    "allow_buffer_pool_shrink": True,
+    "min_buffer_pool_size": 32 * MIB,
+    "mem_total_bytes": 0,                 # 0 = facts.host.mem_total_bytes
+    "max_connections": 0,                 # 0 = derive from demand
+    "min_margin_seconds": 60,
+    "connect_timeout": 5,
+    "tables_per_join": 8,
+    "max_connect_errors": 1000000,
+    "oom_score_adjust": -600,
+    "app_oom_score_adjust": 300,
+    "restart_sec": 2,
+    "start_limit_interval_sec": 300,
+    "start_limit_burst": 5,
+}
+
+FRACTION_DEDICATED = 0.75
+FRACTION_SHARED = 0.40
+MAX_MEMORY_FRACTION = 0.95
+
+# Exit codes of every MySQL/MariaDB program for option errors (include/my_sys.h /
+# mysys_err.h, "exit codes for all MySQL programs"): 1 unspecified error (mysqld's
+# unireg_abort(1) on a fatal startup error), 2 unknown option, 3 ambiguous option,
+# 4 no argument allowed, 5 argument required, 6 variable prefix not unique, 7 unknown
+# variable, 9 unknown suffix, 10 no pointer to variable, 12 option disabled, 13 argument
+# invalid. Restarting cannot fix any of them. Left out on purpose: 8 (out of memory,
+# may pass once memory is free), 11 (Windows service), 16 (MySQL's RESTART statement
+# exits 16 and relies on systemd restarting it).
+RESTART_PREVENT_EXIT_STATUS = "1 2 3 4 5 6 7 9 10 12 13"
+
+# Whether SET GLOBAL works, for servers whose facts lack the ``dynamic`` map.
+KNOWN_DYNAMIC = {
+    "wait_timeout": True,
+    "interactive_timeout": True,
+    "max_connections": True,
+    "net_read_timeout": True,
+    "net_write_timeout": True,
+    "thread_cache_size": True,
+    "table_open_cache": True,
+    "open_files_limit": False,
+    "max_connect_errors": True,
+    "innodb_buffer_pool_size": True,
+}
+
+# MySQLTuner's memory formula, as the issue extends it (docs/formulas.md).
+SERVER_BUFFER_VARS = ("key_buffer_size", "innodb_buffer_pool_size", "innodb_log_buffer_size",
+                      "query_cache_size", "aria_pagecache_buffer_size")
+OPTIONAL_SERVER_BUFFER_VARS = ("query_cache_size", "aria_pagecache_buffer_size")
+PER_THREAD_VARS = ("read_buffer_size", "read_rnd_buffer_size", "sort_buffer_size",
+                   "thread_stack", "join_buffer_size", "binlog_cache_size")
+TMP_TABLE_VARS = ("tmp_table_size", "max_heap_table_size")
+
+
+class PlanError(ValueError):
+    """Bad input for the plan: the message names the input and the rule it breaks."""
+
+
+# --- input checking --------------------------------------------------------------------
+
+def _int(value, name, minimum=0, maximum=None):
+    """Return ``value`` as an int or raise PlanError naming ``name``.
+
+    Accepts ints and strings of digits (Ansible templating turns numbers into text);
+    refuses booleans, floats (2.5 and 2.0 alike: counts are whole numbers) and words.
+    """
+    if isinstance(value, bool) or value is None:
+        raise PlanError("%s must be a whole number, got %r" % (name, value))
+    if isinstance(value, int):
+        result = value
+    elif isinstance(value, str) and re.match(r"^\s*-?\d+\s*$", value):
+        result = int(value)
+    else:
+        raise PlanError("%s must be a whole number, got %r" % (name, value))
+    if result < minimum:
+        raise PlanError("%s must be >= %d, got %d" % (name, minimum, result))
+    if maximum is not None and result > maximum:
+        raise PlanError("%s must be <= %d, got %d" % (name, maximum, result))
+    return result
+
+
+def _bool(value, name):
+    try:
+        return to_bool(value)
+    except ValueError:
+        raise PlanError("%s must be a boolean (true/false), got %r" % (name, value))
+
+
+def _size(value, name):
+    try:
+        return to_bytes(value)
+    except ValueError as exc:
+        raise PlanError("%s: %s" % (name, exc))
+
+
+def _str(value, name, pattern=None, hint=""):
+    if not isinstance(value, str) or not value.strip():
+        raise PlanError("%s must be a non-empty string, got %r" % (name, value))
+    if pattern is not None and not pattern.match(value):
+        raise PlanError("%s %r is not valid%s" % (name, value, hint))
+    return value
+
+
+def _check_keys(given, allowed, where):
+    unknown = sorted(set(given) - set(allowed))
+    if unknown:
+        raise PlanError("%s: unknown key(s) %s; allowed: %s"
+                        % (where, ", ".join(unknown), ", ".join(sorted(allowed))))
+
+
+def _normalize_app(raw, index):
+    where = "apps[%d]" % index
+    if not isinstance(raw, dict):
+        raise PlanError("%s must be a dict describing one app, got %r" % (where, raw))
+    allowed = set(APP_DEFAULTS) | {"name"}
+    _check_keys(raw, allowed, where)
+    name = _str(raw.get("name"), where + ".name", APP_NAME_RE,
+                ": use lower-case letters, digits and _ only")
+    where = "apps[%d] (%s)" % (index, name)
+    app = {"name": name}
+    for key, default in APP_DEFAULTS.items():
+        value = raw.get(key)
+        app[key] = default if value is None else value
+    app["db_user"] = _str(app["db_user"] if app["db_user"] is not None else name,
+                          where + ".db_user")
+    if len(app["db_user"]) > 80:
+        raise PlanError("%s.db_user is longer than 80 characters (the MariaDB limit)" % where)
+    app["db_user_host"] = _str(app["db_user_host"], where + ".db_user_host")
+    app["db_name"] = _str(app["db_name"] if app["db_name"] is not None else name,
+                          where + ".db_name")
+    for key in ("app_hosts", "processes_per_host", "threads_per_process", "worker_concurrency"):
+        app[key] = _int(app[key], "%s.%s" % (where, key), 1, COUNT_LIMIT)
+    app["background_workers"] = _int(app["background_workers"], where + ".background_workers",
+                                     0, COUNT_LIMIT)
+    app["asgi"] = _bool(app["asgi"], where + ".asgi")
+    app["longest_request_seconds"] = _int(app["longest_request_seconds"],
+                                          where + ".longest_request_seconds", 1, SECONDS_LIMIT)
+    app["longest_job_seconds"] = _int(app["longest_job_seconds"],
+                                      where + ".longest_job_seconds", 0, SECONDS_LIMIT)
+    app["longest_query_seconds"] = _int(app["longest_query_seconds"],
+                                        where + ".longest_query_seconds", 1, SECONDS_LIMIT)
+    for key in ("conn_max_age", "pool_recycle"):
+        if app[key] is not None:
+            app[key] = _int(app[key], "%s.%s" % (where, key), 0, WAIT_TIMEOUT_LIMIT)
+    return app
+
+
+def normalize_demand(demand):
+    """Validate the declared demand and fill in defaults; raise PlanError on bad input."""
+    if not isinstance(demand, dict):
+        raise PlanError("demand must be a dict (apps, admin_reserve, ...), got %r" % (demand,))
+    _check_keys(demand, DEMAND_DEFAULTS, "demand")
+    result = dict(DEMAND_DEFAULTS)
+    result.update((k, v) for k, v in demand.items() if v is not None)
+    apps = result["apps"]
+    if not isinstance(apps, (list, tuple)) or not apps:
+        raise PlanError("apps must list at least one app (name, db_user, app_hosts, ...), "
+                        "got %r" % (apps,))
+    result["apps"] = [_normalize_app(raw, i) for i, raw in enumerate(apps)]
+    seen_names, seen_accounts = {}, {}
+    for app in result["apps"]:
+        if app["name"] in seen_names:
+            raise PlanError("apps: the name %r is used twice; app names must be unique"
+                            % app["name"])
+        seen_names[app["name"]] = app
+        account = (app["db_user"], app["db_user_host"])
+        if account in seen_accounts:
+            raise PlanError(
+                "apps %s and %s both use the account %s@%s: max_user_connections is per "
+                "account, so one runaway app could starve the other; give each app its own "
+                "db_user or declare them as one app"
+                % (seen_accounts[account], app["name"], account[0], account[1]))
+        seen_accounts[account] = app["name"]
+    result["admin_reserve"] = _int(result["admin_reserve"], "admin_reserve", 0, COUNT_LIMIT)
+    result["headroom_percent"] = _int(result["headroom_percent"], "headroom_percent", 0, 1000)
+    result["db_host_shared"] = _bool(result["db_host_shared"], "db_host_shared")
+    result["upstream_idle_timeout"] = _int(result["upstream_idle_timeout"],
+                                           "upstream_idle_timeout", 0, WAIT_TIMEOUT_LIMIT)
+    return result
+
+
+def normalize_policy(policy):
+    """Validate policy overrides and fill in defaults; raise PlanError on bad input."""
+    policy = {} if policy is None else policy
+    if not isinstance(policy, dict):
+        raise PlanError("policy must be a dict, got %r" % (policy,))
+    _check_keys(policy, POLICY_DEFAULTS, "policy")
+    p = dict(POLICY_DEFAULTS)
+    p.update((k, v) for k, v in policy.items() if v is not None)
+    p["wait_timeout"] = _int(p["wait_timeout"], "wait_timeout", 0, WAIT_TIMEOUT_LIMIT)
+    fraction = p["memory_fraction"]
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float, str)):
+        raise PlanError("memory_fraction must be a number between 0 and %.2f, got %r"
+                        % (MAX_MEMORY_FRACTION, fraction))
+    try:
+        fraction = float(fraction)
+    except ValueError:
+        raise PlanError("memory_fraction must be a number between 0 and %.2f, got %r"
+                        % (MAX_MEMORY_FRACTION, p["memory_fraction"]))
+    if not (0 <= fraction <= MAX_MEMORY_FRACTION) or math.isnan(fraction):
+        raise PlanError("memory_fraction must be 0 (automatic) or above 0 and at most %.2f "
+                        "(the kernel, page cache and sshd need the rest), got %r"
+                        % (MAX_MEMORY_FRACTION, p["memory_fraction"]))
+    p["memory_fraction"] = fraction
+    p["allow_buffer_pool_shrink"] = _bool(p["allow_buffer_pool_shrink"], "allow_buffer_pool_shrink")
+    p["min_buffer_pool_size"] = _size(p["min_buffer_pool_size"], "min_buffer_pool_size")
+    if p["min_buffer_pool_size"] < 5 * MIB:
+        raise PlanError("min_buffer_pool_size must be at least 5M (the server's own minimum), "
+                        "got %d" % p["min_buffer_pool_size"])
+    p["mem_total_bytes"] = _size(p["mem_total_bytes"], "mem_total_bytes")
+    p["max_connections"] = _int(p["max_connections"], "max_connections", 0,
+                                MAX_CONNECTIONS_LIMIT)
+    p["min_margin_seconds"] = _int(p["min_margin_seconds"], "min_margin_seconds", 1,
+                                   SECONDS_LIMIT)
+    p["connect_timeout"] = _int(p["connect_timeout"], "connect_timeout", 1, 3600)
+    p["tables_per_join"] = _int(p["tables_per_join"], "tables_per_join", 1, 61)
+    p["max_connect_errors"] = _int(p["max_connect_errors"], "max_connect_errors", 1, 4294967295)
+    oom = _int(p["oom_score_adjust"], "oom_score_adjust", -1000, 1000)
+    if oom == -1000:
+        raise PlanError("oom_score_adjust must never be -1000: that exempts mysqld from the OOM "
+                        "killer entirely, so the kernel kills everything else (sshd, the app) "
+                        "or panics; use -999..0 (default -600)")
+    if not -999 <= oom <= 0:
+        raise PlanError("oom_score_adjust must be within -999..0 (mysqld should be a less "
+                        "likely OOM victim than the app, never more), got %d" % oom)
+    p["oom_score_adjust"] = oom
+    p["app_oom_score_adjust"] = _int(p["app_oom_score_adjust"], "app_oom_score_adjust", 0, 1000)
+    p["restart_sec"] = _int(p["restart_sec"], "restart_sec", 1, 3600)
+    p["start_limit_interval_sec"] = _int(p["start_limit_interval_sec"],
+                                         "start_limit_interval_sec", 1, 86400)
+    p["start_limit_burst"] = _int(p["start_limit_burst"], "start_limit_burst", 1, 1000)
+    if p["restart_sec"] * p["start_limit_burst"] >= p["start_limit_interval_sec"]:
+        raise PlanError(
+            "restart_sec (%d) x start_limit_burst (%d) = %d s is not below "
+            "start_limit_interval_sec (%d): the start limit could never trigger and a crash "
+            "loop would never stop; lower restart_sec/start_limit_burst or raise the interval"
+            % (p["restart_sec"], p["start_limit_burst"],
+               p["restart_sec"] * p["start_limit_burst"], p["start_limit_interval_sec"]))
+    return p
+
+
+# --- single formulas -------------------------------------------------------------------
+
+def app_demand(app):
+    """Connections an app holds at peak: one per serving thread, one per worker slot.
+
+    Django keeps one connection per thread (per database alias); a background worker
+    holds ``worker_concurrency`` connections (threads or greenlets of one consumer).
+    """
+    web = app["app_hosts"] * app["processes_per_host"] * app["threads_per_process"]
+    workers = app["background_workers"] * app["worker_concurrency"]
+    return web + workers
+
+
+def user_cap(demand, headroom_percent):
+    """max_user_connections for one account: its demand plus headroom, rounded up."""
+    return max(1, -(-demand * (100 + headroom_percent) // 100))
+
+
+def longest_idle(app):
+    """The longest a connection may sit idle inside one unit of work of this app.
+
+    A request (or, with background workers, a job) may leave its connection idle for
+    as long as it runs: the connection was checked at its start only.
+    """
+    longest = app["longest_request_seconds"]
+    if app["background_workers"]:
+        longest = max(longest, app["longest_job_seconds"])
+    return longest
+
+
+def margin_floor(idle_timeout, min_margin=60):
+    """The smallest margin kept below the idle timeout: ``min_margin`` (60 s), or a fifth
+    of the timeout when that is smaller (timeouts under 300 s), at least 1 s."""
+    return max(1, min(min_margin, idle_timeout // 5))
+
+
+def idle_margin(idle_timeout, longest, min_margin=60):
+    """Seconds kept between a connection's maximum age and the idle timeout."""
+    return max(margin_floor(idle_timeout, min_margin), longest)
+
+
+def max_age(idle_timeout, longest, min_margin=60):
+    """CONN_MAX_AGE / pool_recycle: ``W - margin``, or 0 when no positive value fits.
+
+    Always strictly below ``idle_timeout`` because the margin is at least 1 s.
+    """
+    value = idle_timeout - idle_margin(idle_timeout, longest, min_margin)
+    return value if value > 0 else 0
+
+
+def client_timeout(longest_query):
+    """Client read/write timeout: well above the longest legitimate query
+    (the larger of +30 s and +50 %)."""
+    return max(longest_query + 30, -(-longest_query * 3 // 2))
+
+
+def open_files_need(max_connections, table_open_cache, extra_max_connections=0):
+    """mysqld's own file descriptor request (MySQL manual, open_files_limit):
+    max(10 + max_connections + 2 x table_open_cache, 5 x max_connections).
+    MariaDB counts extra_max_connections with max_connections."""
+    connections = max_connections + extra_max_connections
+    return max(10 + connections + 2 * table_open_cache, 5 * connections)
+
+
+def per_thread_bytes(variables):
+    """MySQLTuner's per-thread buffers plus one in-memory temporary table per thread."""
+    return (sum(variables.get(k, 0) for k in PER_THREAD_VARS)
+            + min(variables["tmp_table_size"], variables["max_heap_table_size"]))
+
+
+def server_buffers_bytes(variables):
+    """MySQLTuner's global buffers (absent variables, e.g. no Aria on MySQL, count 0)."""
+    return sum(variables.get(k, 0) for k in SERVER_BUFFER_VARS)
+
+
+def _round_up(value, step):
+    return -(-value // step) * step
+
+
+# --- facts -----------------------------------------------------------------------------
+
+def _facts_parts(facts):
+    if not isinstance(facts, dict):
+        raise PlanError("facts must be the dict mysql_facts returns (ansible_facts.mysql), got %r"
+                        % (type(facts).__name__,))
+    variables = facts.get("variables")
+    if not isinstance(variables, dict) or not variables:
+        raise PlanError("facts.variables is missing or empty: pass the whole "
+                        "ansible_facts.mysql dict that mysql_facts returns")
+    variables = dict((str(k).lower(), v) for k, v in variables.items())
+    status = facts.get("status") or {}
+    host = facts.get("host") or {}
+    dynamic = facts.get("dynamic") or {}
+    accounts = facts.get("accounts") or {}
+    for part, name in ((status, "status"), (host, "host"), (dynamic, "dynamic"),
+                       (accounts, "accounts")):
+        if not isinstance(part, dict):
+            raise PlanError("facts.%s must be a dict, got %r" % (name, part))
+    return variables, status, host, dynamic, accounts
+
+
+def _fact_int(variables, name, required=True, default=0):
+    if name not in variables or variables[name] in (None, ""):
+        if required:
+            raise PlanError("facts.variables.%s is missing: the plan needs it; pass the whole "
+                            "ansible_facts.mysql dict that mysql_facts returns" % name)
+        return default
+    try:
+        return to_bytes(variables[name])
+    except ValueError:
+        raise PlanError("facts.variables.%s must be a non-negative number, got %r"
+                        % (name, variables[name]))
+
+
+def _version(facts):
+    version = facts.get("version")
+    if isinstance(version, dict):
+        if version.get("string"):
+            return str(version["string"])
+        if version.get("tuple"):
+            return ".".join(str(x) for x in version["tuple"])
+        return str(version.get("full", ""))
+    return "" if version is None else str(version)
+
+
+def _status_int(status, name):
+    value = status.get(name)
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+# --- the plan --------------------------------------------------------------------------
+
+def build_plan(facts, demand, policy=None):
+    """Return the plan dict (docs/architecture.md) or raise PlanError.
+
+    ``facts``: ``ansible_facts.mysql``. ``demand``: apps, admin_reserve,
+    headroom_percent, db_host_shared, upstream_idle_timeout. ``policy``: overrides
+    (POLICY_DEFAULTS). Nothing is changed anywhere; the result is plain data.
+    """
+    d = normalize_demand(demand)
+    p = normalize_policy(policy)
+    variables, status, host, dynamic_facts, accounts = _facts_parts(facts)
+    warnings = []
+
+    # -- connections: demand, per-account caps, max_connections ------------------------
+    reserve, headroom = d["admin_reserve"], d["headroom_percent"]
+    apps, caps = [], {}
+    for app in d["apps"]:
+        demand_i = app_demand(app)
+        caps[app["name"]] = user_cap(demand_i, headroom)
+        apps.append((app, demand_i))
+    total_demand = sum(n for _, n in apps)
+    caps_sum = sum(caps.values())
+    required = caps_sum + reserve
+    if required > MAX_CONNECTIONS_LIMIT:
+        raise PlanError(
+            "the declared demand needs max_connections = sum of per-app caps %d + admin_reserve "
+            "%d = %d, above the server maximum %d: lower app_hosts/processes_per_host/"
+            "threads_per_process/background_workers or put a pooler in front"
+            % (caps_sum, reserve, required, MAX_CONNECTIONS_LIMIT))
+    current_max_connections = _fact_int(variables, "max_connections")
+    mem = _memory_inputs(variables, host, d, p)
+    if p["max_connections"]:
+        if p["max_connections"] < required:
+            raise PlanError(
+                "max_connections=%d (policy override) is below what the demand needs: "
+                "sum of per-app caps %d (demand %d + %d%% headroom, per app rounded up) + "
+                "admin_reserve %d = %d; rule: max_connections >= demand x (1 + headroom) + "
+                "reserve" % (p["max_connections"], caps_sum, total_demand, headroom, reserve,
+                             required))
+        max_connections = p["max_connections"]
+    else:
+        # Never below the demand; keep the server's higher value for clients nobody
+        # declared, as far as the memory budget allows it without shrinking anything.
+        max_connections = max(required, min(current_max_connections, mem["fit_connections"]))
+    max_used = _status_int(status, "Max_used_connections")
+    if max_connections < current_max_connections:
+        why = ("the policy override" if p["max_connections"] else
+               "the declared demand (%d) plus admin_reserve" % total_demand
+               if max_connections == required else
+               "the largest value whose memory budget fits %.2f of RAM" % mem["fraction"])
+        if max_used is not None and max_connections < max_used:
+            warnings.append(
+                "max_connections goes from %d to %d (%s), below Max_used_connections=%d seen "
+                "since the server started: clients not declared in steadydb_apps (cron jobs, "
+                "other apps, admins) may now get error 1040; declare them or raise "
+                "admin_reserve" % (current_max_connections, max_connections, why, max_used))
+        else:
+            warnings.append("max_connections goes from %d to %d (%s)"
+                            % (current_max_connections, max_connections, why))
+    if max_used is not None and max_connections < max_used and \
+            max_connections >= current_max_connections:
+        warnings.append(
+            "max_connections=%d is below Max_used_connections=%d seen since the server "
+            "started: clients not declared in steadydb_apps may now get error 1040"
+            % (max_connections, max_used))
+    if max_used is not None and current_max_connections and \
+            max_used * 100 >= 85 * current_max_connections:
+        warnings.append(
+            "Max_used_connections=%d reached %d%% of the current max_connections=%d: the "
+            "server was close to refusing connections (1040)"
+            % (max_used, max_used * 100 // current_max_connections, current_max_connections))
+
+    # -- idle timeouts -------------------------------------------------------------------
+    server_wait = _fact_int(variables, "wait_timeout")
+    if server_wait < 1:
+        raise PlanError("facts.variables.wait_timeout must be >= 1, got %d" % server_wait)
+    wait_timeout = p["wait_timeout"] or server_wait
+    upstream = d["upstream_idle_timeout"]
+    effective_idle = min(wait_timeout, upstream) if upstream else wait_timeout
+    for app, _ in apps:
+        longest = longest_idle(app)
+        if longest < effective_idle:
+            continue
+        source = "longest_job_seconds" if longest != app["longest_request_seconds"] \
+            else "longest_request_seconds"
+        if p["wait_timeout"] and p["wait_timeout"] <= longest:
+            raise PlanError(
+                "wait_timeout=%d (policy override) is too small for any safe CONN_MAX_AGE: app "
+                "%s declares %s=%d; rule: wait_timeout > the longest request/job, or a "
+                "connection left idle inside one request is cut (error 2006) even with "
+                "CONN_MAX_AGE=0; raise wait_timeout or set it to 0 to keep the server's %d"
+                % (p["wait_timeout"], app["name"], source, longest, server_wait))
+        warnings.append(
+            "app %s: %s=%d is not below the effective idle timeout %d s (%s): a connection "
+            "idle that long inside one request/job is cut by the server or the proxy (2006/"
+            "2013) whatever CONN_MAX_AGE says; CONN_MAX_AGE is 0; call "
+            "django.db.close_old_connections() around jobs and raise %s"
+            % (app["name"], source, longest, effective_idle,
+               "upstream_idle_timeout" if upstream and upstream < wait_timeout else "wait_timeout",
+               "the proxy's idle timeout" if upstream and upstream < wait_timeout
+               else "wait_timeout (steadydb_wait_timeout)"))
+
+    # -- client settings per app ---------------------------------------------------------
+    connect_timeout = p["connect_timeout"]
+    if connect_timeout > 10:
+        warnings.append(
+            "connect_timeout=%d s: a dead or saturated server then blocks every worker that "
+            "long before the app can fail over or answer; 2 to 10 s is the usual range"
+            % connect_timeout)
+    plan_apps = {}
+    max_client_timeout = 0
+    for app, demand_i in apps:
+        name = app["name"]
+        longest = longest_idle(app)
+        margin = idle_margin(effective_idle, longest, p["min_margin_seconds"])
+        derived = max_age(effective_idle, longest, p["min_margin_seconds"])
+        conn_max_age = 0 if app["asgi"] else derived
+        pool_recycle = derived
+        for key, value in (("conn_max_age", app["conn_max_age"]),
+                           ("pool_recycle", app["pool_recycle"])):
+            if value is None:
+                continue
+            label = "apps[%s].%s=%d (override)" % (name, key, value)
+            if key == "conn_max_age" and app["asgi"] and value != 0:
+                raise PlanError(
+                    "%s: the app runs under ASGI, where Django cannot reuse connections "
+                    "between requests; rule: CONN_MAX_AGE = 0 under ASGI" % label)
+            if value and value >= effective_idle:
+                raise PlanError(
+                    "%s is not below the effective idle timeout %d s (min of wait_timeout %d "
+                    "and upstream_idle_timeout %s); rule: it must be < the idle timeout or the "
+                    "server/proxy closes reused connections first (error 2006)"
+                    % (label, effective_idle, wait_timeout, upstream or "none"))
+            if value and value + longest > effective_idle:
+                raise PlanError(
+                    "%s + the longest request/job %d s = %d exceeds the effective idle timeout "
+                    "%d s; rule: %s + longest request/job <= idle timeout, so a connection "
+                    "reused at the end of its life survives the longest request"
+                    % (label, longest, value + longest, effective_idle, key))
+            if key == "conn_max_age":
+                conn_max_age = value
+            else:
+                pool_recycle = value
+        timeout = client_timeout(app["longest_query_seconds"])
+        max_client_timeout = max(max_client_timeout, timeout)
+        options = {"connect_timeout": connect_timeout, "read_timeout": timeout,
+                   "write_timeout": timeout}
+        plan_apps[name] = {
+            "db_user": app["db_user"],
+            "db_user_host": app["db_user_host"],
+            "db_name": app["db_name"],
+            "asgi": app["asgi"],
+            "demand": demand_i,
+            "demand_web": app["app_hosts"] * app["processes_per_host"] * app["threads_per_process"],
+            "demand_workers": app["background_workers"] * app["worker_concurrency"],
+            "max_user_connections": caps[name],
+            "effective_idle_timeout": effective_idle,
+            "longest_idle_seconds": longest,
+            "margin_seconds": margin,
+            "django": {
+                "CONN_MAX_AGE": conn_max_age,
+                "CONN_HEALTH_CHECKS": conn_max_age != 0,
+                "OPTIONS": dict(options),
+            },
+            "sqlalchemy": {
+                "pool_recycle": pool_recycle,
+                "pool_pre_ping": True,
+                "pool_size": app["threads_per_process"],
+                "max_overflow": 0,
+                "connect_args": dict(options),
+            },
+        }
+        account = accounts.get("%s@%s" % (app["db_user"], app["db_user_host"]))
+        if isinstance(account, dict) and account.get("exists") is False:
+            warnings.append("app %s: the account %s@%s does not exist on the server yet; its "
+                            "max_user_connections=%d applies once it is created"
+                            % (name, app["db_user"], app["db_user_host"], caps[name]))
+
+    # -- server variables ----------------------------------------------------------------
+    current_table_cache = _fact_int(variables, "table_open_cache")
+    table_open_cache = max(current_table_cache, max_connections * p["tables_per_join"])
+    extra = _fact_int(variables, "extra_max_connections", required=False)
+    need_files = open_files_need(max_connections, table_open_cache, extra)
+    current_files = _fact_int(variables, "open_files_limit", required=False)
+    open_files_limit = max(need_files, current_files)
+    current_thread_cache = _fact_int(variables, "thread_cache_size", required=False)
+    thread_cache_size = min(max_connections, max(8, caps_sum, current_thread_cache))
+    net_read = max(_fact_int(variables, "net_read_timeout", required=False), 60)
+    net_write = max(_fact_int(variables, "net_write_timeout", required=False), 120,
+                    max_client_timeout)
+    server_vars = {
+        "wait_timeout": wait_timeout,
+        "interactive_timeout": wait_timeout,
+        "max_connections": max_connections,
+        "net_read_timeout": net_read,
+        "net_write_timeout": net_write,
+        "thread_cache_size": thread_cache_size,
+        "table_open_cache": table_open_cache,
+        "open_files_limit": open_files_limit,
+        "max_connect_errors": max(_fact_int(variables, "max_connect_errors", required=False),
+                                  p["max_connect_errors"]),
+    }
+
+    # -- memory budget -------------------------------------------------------------------
+    memory, new_pool = _memory(mem, variables, p, max_connections, warnings)
+    if new_pool is not None:
+        server_vars["innodb_buffer_pool_size"] = new_pool
+    buffer_pool = new_pool if new_pool is not None else _fact_int(variables,
+                                                                   "innodb_buffer_pool_size")
+
+    dynamic = {}
+    for key in server_vars:
+        value = dynamic_facts.get(key)
+        dynamic[key] = bool(value) if isinstance(value, bool) else KNOWN_DYNAMIC.get(key, False)
+
+    # -- systemd ---------------------------------------------------------------------------
+    limit_nofile = _round_up(max(open_files_limit, need_files), 1024)
+    systemd = {
+        "LimitNOFILE": limit_nofile,
+        "Restart": "on-failure",
+        "RestartSec": p["restart_sec"],
+        "RestartPreventExitStatus": RESTART_PREVENT_EXIT_STATUS,
+        "StartLimitIntervalSec": p["start_limit_interval_sec"],
+        "StartLimitBurst": p["start_limit_burst"],
+        "TimeoutStopSec": max(900, 300 + 60 * -(-buffer_pool // GIB)),
+        "OOMScoreAdjust": p["oom_score_adjust"],
+        "app_OOMScoreAdjust": p["app_oom_score_adjust"],
+    }
+
+    # -- status counters worth a human look ----------------------------------------------
+    _status_warnings(status, warnings)
+    if d["db_host_shared"]:
+        swap = host.get("swap_total_bytes")
+        if isinstance(swap, int) and not isinstance(swap, bool) and swap == 0:
+            warnings.append(
+                "the DB host is shared with the app and has no swap: a memory spike in the app "
+                "goes straight to the OOM killer; add a small swap file")
+
+    return {
+        "flavor": str(facts.get("flavor") or ""),
+        "version": _version(facts),
+        "server": {
+            "variables": server_vars,
+            "dynamic": dynamic,
+            "user_limits": [
+                {"app": app["name"], "user": app["db_user"], "host": app["db_user_host"],
+                 "max_user_connections": caps[app["name"]]}
+                for app, _ in apps
+            ],
+        },
+        "systemd": systemd,
+        "memory": memory,
+        "apps": plan_apps,
+        "totals": {
+            "demand": total_demand,
+            "reserve": reserve,
+            "headroom_percent": headroom,
+            "user_caps_sum": caps_sum,
+            "required_max_connections": required,
+            "max_connections": max_connections,
+            "wait_timeout": wait_timeout,
+            "effective_idle_timeout": effective_idle,
+            "open_files_need": need_files,
+        },
+        "warnings": warnings,
+    }
+
+
+def _memory_inputs(variables, host, d, p):
+    """Collect RAM, the allowed fraction and the buffer sizes of the memory budget."""
+    total = p["mem_total_bytes"] or host.get("mem_total_bytes")
+    if isinstance(total, bool) or not isinstance(total, int) or total <= 0:
+        raise PlanError(
+            "facts.host.mem_total_bytes is missing (%r): the memory budget needs the host's RAM; "
+            "run mysql_facts on the DB host or set mem_total_bytes" % (total,))
+    fraction = p["memory_fraction"] or (FRACTION_SHARED if d["db_host_shared"]
+                                        else FRACTION_DEDICATED)
+    allowed = int(total * fraction)
+    values = {}
+    for key in SERVER_BUFFER_VARS:
+        values[key] = _fact_int(variables, key, required=key not in OPTIONAL_SERVER_BUFFER_VARS)
+    for key in PER_THREAD_VARS + TMP_TABLE_VARS:
+        values[key] = _fact_int(variables, key)
+    per_thread = per_thread_bytes(values)
+    room = allowed - server_buffers_bytes(values)
+    fit = room // per_thread if per_thread and room > 0 else (MAX_CONNECTIONS_LIMIT if room > 0 else 0)
+    return {"total": total, "fraction": fraction, "allowed": allowed, "values": values,
+            "per_thread": per_thread, "fit_connections": fit}
+
+
+def _memory(mem, variables, p, max_connections, warnings):
+    """Check (and if allowed, fit) the MySQLTuner memory budget; return (memory, new_pool)."""
+    total, fraction, allowed = mem["total"], mem["fraction"], mem["allowed"]
+    values = dict(mem["values"])
+    per_thread = mem["per_thread"]
+    current_pool = values["innodb_buffer_pool_size"]
+    new_pool = None
+
+    def arithmetic(vals):
+        server = server_buffers_bytes(vals)
+        return server, server + max_connections * per_thread
+
+    server, max_total = arithmetic(values)
+    if max_total > allowed:
+        others = server - current_pool
+        room = allowed - others - max_connections * per_thread
+        candidate = room - room % MIB if room > 0 else 0
+        chunk = _fact_int(variables, "innodb_buffer_pool_chunk_size", required=False)
+        instances = _fact_int(variables, "innodb_buffer_pool_instances", required=False) or 1
+        step = chunk * instances
+        if step and candidate >= step:
+            # mysqld rounds the pool up to a multiple of chunk x instances: round down here.
+            candidate -= candidate % step
+        if not p["allow_buffer_pool_shrink"] or candidate < p["min_buffer_pool_size"]:
+            why = ("shrinking innodb_buffer_pool_size is not allowed "
+                   "(allow_buffer_pool_shrink=false)" if not p["allow_buffer_pool_shrink"]
+                   else "innodb_buffer_pool_size would have to drop to %d bytes, below "
+                   "min_buffer_pool_size %d" % (max(room, 0), p["min_buffer_pool_size"]))
+            raise PlanError(
+                "the memory budget does not fit (rule: server buffers + max_connections x "
+                "per-thread buffers <= memory_fraction x RAM): %s; %s; lower the demand "
+                "(apps, headroom_percent, admin_reserve), the per-thread buffers, or use a "
+                "host with more RAM"
+                % (_formula(values, per_thread, max_connections, server, max_total, allowed,
+                            fraction, total), why))
+        new_pool = candidate
+        values["innodb_buffer_pool_size"] = new_pool
+        server, max_total = arithmetic(values)
+        warnings.append(
+            "innodb_buffer_pool_size shrinks from %d to %d bytes so that the memory budget fits "
+            "%.2f of RAM (%d bytes) with max_connections=%d; InnoDB will cache less data"
+            % (current_pool, new_pool, fraction, total, max_connections))
+    memory = {
+        "total_bytes": total,
+        "allowed_bytes": allowed,
+        "fraction": fraction,
+        "server_buffers_bytes": server,
+        "per_thread_bytes": per_thread,
+        "max_connections": max_connections,
+        "max_total_bytes": max_total,
+        "fits": max_total <= allowed,
+        "innodb_buffer_pool_size": values["innodb_buffer_pool_size"],
+        "innodb_buffer_pool_shrunk_from": current_pool if new_pool is not None else None,
+        "formula": _formula(values, per_thread, max_connections, server, max_total, allowed,
+                            fraction, total),
+    }
+    return memory, new_pool
+
+
+def _formula(values, per_thread, max_connections, server, max_total, allowed, fraction, total):
+    server_terms = " + ".join("%s %d" % (k, values.get(k, 0)) for k in SERVER_BUFFER_VARS)
+    thread_terms = " + ".join("%s %d" % (k, values[k]) for k in PER_THREAD_VARS)
+    tmp = min(values["tmp_table_size"], values["max_heap_table_size"])
+    return ("server buffers = %s = %d; per thread = %s + min(tmp_table_size, "
+            "max_heap_table_size) %d = %d; max total = %d + max_connections %d x %d = %d %s "
+            "allowed %.2f x RAM %d = %d"
+            % (server_terms, server, thread_terms, tmp, per_thread, server, max_connections,
+               per_thread, max_total, "<=" if max_total <= allowed else ">", fraction, total,
+               allowed))
+
+
+def _status_warnings(status, warnings):
+    connections = _status_int(status, "Connections")
+    aborted_clients = _status_int(status, "Aborted_clients")
+    if aborted_clients and connections and aborted_clients >= 10 \
+            and aborted_clients * 100 > connections:
+        warnings.append(
+            "Aborted_clients=%d of Connections=%d (%.1f%%): connections are dropped without "
+            "a clean close, typically idle pooled connections killed by wait_timeout (the "
+            "2006 pattern) or workers killed mid-query; the client settings in this plan "
+            "address the first" % (aborted_clients, connections,
+                                    100.0 * aborted_clients / connections))
+    aborted_connects = _status_int(status, "Aborted_connects")
+    if aborted_connects and connections and aborted_connects >= 10 \
+            and aborted_connects * 100 > connections:
+        warnings.append(
+            "Aborted_connects=%d of Connections=%d: failed logins or handshakes (wrong "
+            "password, connect_timeout, max_user_connections); check the error log"
+            % (aborted_connects, connections))
+    refused = _status_int(status, "Connection_errors_max_connections")
+    if refused:
+        warnings.append(
+            "Connection_errors_max_connections=%d: the server has already refused connections "
+            "with error 1040 since it started" % refused)

@@ -1,0 +1,83 @@
+"""mysql_plan through the real ansible CLI: argument parsing, check mode, errors.
+
+mysql_plan connects to nothing, so these tests need no server.
+"""
+import copy
+
+from conftest import run_module
+
+FACTS = {
+    "flavor": "mariadb",
+    "version": {"full": "10.11.6-MariaDB-0+deb12u1", "string": "10.11.6", "tuple": [10, 11, 6]},
+    "variables": {
+        "max_connections": 151, "extra_max_connections": 1, "wait_timeout": 28800,
+        "interactive_timeout": 28800, "net_read_timeout": 30, "net_write_timeout": 60,
+        "thread_cache_size": 151, "table_open_cache": 2000, "open_files_limit": 32768,
+        "max_connect_errors": 100, "key_buffer_size": 134217728,
+        "innodb_buffer_pool_size": 134217728, "innodb_log_buffer_size": 16777216,
+        "query_cache_size": 1048576, "aria_pagecache_buffer_size": 134217728,
+        "read_buffer_size": 131072, "read_rnd_buffer_size": 262144,
+        "sort_buffer_size": 2097152, "thread_stack": 299008, "join_buffer_size": 262144,
+        "binlog_cache_size": 32768, "tmp_table_size": 16777216,
+        "max_heap_table_size": 16777216,
+    },
+    "dynamic": {"max_connections": True, "open_files_limit": False},
+    "status": {"Max_used_connections": 3, "Connections": 10, "Aborted_clients": 0},
+    "host": {"mem_total_bytes": 4 * 1024 ** 3, "swap_total_bytes": 1024 ** 3},
+}
+
+APPS = [
+    {"name": "web", "app_hosts": 2, "processes_per_host": 4, "background_workers": 2,
+     "longest_job_seconds": 300},
+    {"name": "logger", "db_user": "datalog", "processes_per_host": "2"},
+]
+
+
+def test_plan_through_ansible_check_mode():
+    result, _ = run_module("mysql_plan", {"facts": FACTS, "apps": APPS, "admin_reserve": 5},
+                           check=True)
+    assert not result.get("failed"), result
+    assert result["changed"] is False
+    plan = result["plan"]
+    assert result["ansible_facts"]["steadydb_plan"] == plan
+    assert plan["apps"]["web"]["demand"] == 10
+    assert plan["apps"]["logger"]["db_user"] == "datalog"
+    assert plan["apps"]["logger"]["demand"] == 2  # "2" was converted by the arg spec
+    caps = sum(u["max_user_connections"] for u in plan["server"]["user_limits"])
+    assert caps <= plan["server"]["variables"]["max_connections"] - 5
+    assert plan["apps"]["web"]["django"]["CONN_MAX_AGE"] == 28800 - 300
+
+
+def test_bad_input_fails_with_the_rule():
+    apps = copy.deepcopy(APPS)
+    apps[0]["processes_per_host"] = -1
+    result, _ = run_module("mysql_plan", {"facts": FACTS, "apps": apps})
+    assert result.get("failed")
+    assert "processes_per_host" in result["msg"] and ">= 1" in result["msg"]
+    assert "Traceback" not in result["msg"]
+
+
+def test_override_breaking_invariant_fails():
+    apps = copy.deepcopy(APPS)
+    apps[1]["conn_max_age"] = 28800
+    result, _ = run_module("mysql_plan", {"facts": FACTS, "apps": apps})
+    assert result.get("failed")
+    assert "conn_max_age=28800" in result["msg"] and "idle timeout" in result["msg"]
+
+
+def test_unknown_app_option_is_refused_by_the_arg_spec():
+    apps = copy.deepcopy(APPS)
+    apps[0]["proceses_per_host"] = 4
+    result, _ = run_module("mysql_plan", {"facts": FACTS, "apps": apps})
+    assert result.get("failed")
+    assert "proceses_per_host" in result["msg"]
+
+
+def test_warnings_reach_ansible():
+    facts = copy.deepcopy(FACTS)
+    facts["status"].update(Max_used_connections=150, Connection_errors_max_connections=3)
+    result, _ = run_module("mysql_plan", {"facts": facts, "apps": APPS, "connect_timeout": 20})
+    assert not result.get("failed"), result
+    text = " ".join(result.get("warnings", []))
+    assert "connect_timeout=20" in text
+    assert "Connection_errors_max_connections=3" in text
