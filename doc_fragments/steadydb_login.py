@@ -34,13 +34,13 @@ options:
   login_host:
     description:
       - Host name or address of the server.
-      - C(localhost) with the default O(login_port) behaves like the C(mysql) client, not
+      - "C(localhost) with the default O(login_port) behaves like the C(mysql) client, not
         like PyMySQL or community.mysql (which use TCP to port 3306): the module connects
         through the unix socket named by C(socket) in O(config_file), else the first of
         C(/run/mysqld/mysqld.sock), C(/var/run/mysqld/mysqld.sock),
         C(/var/lib/mysql/mysql.sock), C(/tmp/mysql.sock) that exists, and uses TCP only
         when none does. This lets Debian's C(root), which authenticates by the unix socket,
-        log in with C(become: true) and no password.
+        log in with C(become=true) and no password."
       - Use C(127.0.0.1) to force TCP on the local host.
     type: str
     default: localhost

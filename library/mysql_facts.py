@@ -1,0 +1,400 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: steadydb contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: mysql_facts
+short_description: Read what steadydb needs to know about a MySQL/MariaDB server and its host
+description:
+  - Logs in once and reads the server flavor and version, every global system variable
+    (typed), which of them can be changed at runtime, a few connection-related status
+    counters, the connection limits of chosen accounts, and the memory of the host the
+    module runs on.
+  - Returns everything as C(ansible_facts.mysql), the input of the C(mysql_plan) module.
+  - Read-only; the same in check mode.
+version_added: "0.1.0"
+author:
+  - steadydb contributors
+options:
+  accounts:
+    description:
+      - Accounts to report in RV(ansible_facts.mysql.accounts), as C(user@host) strings
+        (C(web@%), C(web@10.0.0.%), C(root@localhost)).
+      - The host part is everything after the last C(@); without one it is C(%), as in
+        C(CREATE USER 'web').
+      - Needs C(SELECT) on C(mysql.user).
+    type: list
+    elements: str
+    default: []
+  fail_on_missing_account:
+    description:
+      - What to do when an account in O(accounts) does not exist.
+      - V(false) reports it with C(exists=false) and a warning, so a first run can plan
+        accounts that a later task creates; V(true) fails the task.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - steadydb_login
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+notes:
+  - "Variables are typed by their printed value: integers become int, C(ON)/C(OFF)
+    become bool, everything else stays str (decimals such as C(long_query_time) too)."
+  - "C(dynamic): on MariaDB it comes from the C(READ_ONLY) column of
+    C(information_schema.SYSTEM_VARIABLES). MySQL has no such column (neither
+    C(performance_schema.variables_info) nor C(global_variables) says whether
+    C(SET GLOBAL) works), so on MySQL, and on MariaDB older than 10.1, a list
+    maintained in this module of variables known to be read-only decides, and every
+    other variable is reported as dynamic. A wrong C(true) costs a C(SET GLOBAL) that
+    fails with error 1238, which the tuning modules report; it never changes a setting."
+  - "C(host) describes the machine the module runs on, read from C(/proc/meminfo).
+    Run the module on the database host (the default for C(login_host=localhost)) when
+    the memory figures matter."
+seealso:
+  - name: MariaDB information_schema.SYSTEM_VARIABLES
+    description: Where the dynamic flag comes from on MariaDB.
+    link: https://mariadb.com/kb/en/information-schema-system_variables-table/
+'''
+
+EXAMPLES = r'''
+- name: Read the server and host facts (root through the local unix socket)
+  mysql_facts:
+  become: true
+
+- name: Show the connection limit and the current peak
+  ansible.builtin.debug:
+    msg: "{{ ansible_facts.mysql.variables.max_connections }} allowed,
+          {{ ansible_facts.mysql.status.Max_used_connections }} used at most"
+
+- name: Read the facts over TCP, including two application accounts
+  mysql_facts:
+    login_host: 127.0.0.1
+    login_user: steadydb
+    login_password: "{{ vault_steadydb_password }}"
+    accounts:
+      - web@%
+      - logger@10.0.0.%
+    fail_on_missing_account: true
+
+- name: Use credentials from another option file
+  mysql_facts:
+    config_file: /etc/mysql/debian.cnf
+  become: true
+'''
+
+RETURN = r'''
+ansible_facts:
+  description: Facts added to the host.
+  returned: always
+  type: dict
+  contains:
+    mysql:
+      description: What steadydb knows about the server and its host.
+      returned: always
+      type: dict
+      contains:
+        flavor:
+          description: C(mariadb) or C(mysql) (Percona Server and other MySQL builds are C(mysql)).
+          type: str
+          returned: always
+          sample: mariadb
+        version:
+          description: The server version as printed, as C(X.Y.Z), and as a list of ints.
+          type: dict
+          returned: always
+          sample: {full: "10.11.6-MariaDB-0+deb12u1", string: "10.11.6", tuple: [10, 11, 6]}
+        variables:
+          description:
+            - Every global system variable (C(SHOW GLOBAL VARIABLES)), names lower-case;
+              integers as int, C(ON)/C(OFF) as bool, the rest as str.
+          type: dict
+          returned: always
+          sample: {max_connections: 151, wait_timeout: 28800, autocommit: true, sql_mode: "STRICT_TRANS_TABLES"}
+        dynamic:
+          description:
+            - For every key of RV(ansible_facts.mysql.variables), whether C(SET GLOBAL)
+              can change it at runtime (see the notes for how this is decided).
+          type: dict
+          returned: always
+          sample: {max_connections: true, open_files_limit: false}
+        dynamic_source:
+          description:
+            - Where RV(ansible_facts.mysql.dynamic) came from, C(information_schema)
+              or C(builtin_list).
+          type: str
+          returned: always
+          sample: information_schema
+        status:
+          description:
+            - Connection-related counters of C(SHOW GLOBAL STATUS), as int. A counter the
+              server does not have is left out.
+          type: dict
+          returned: always
+          sample: {Uptime: 12, Threads_connected: 1, Threads_running: 1, Threads_cached: 0,
+                   Threads_created: 3, Max_used_connections: 3, Connections: 10,
+                   Aborted_clients: 0, Aborted_connects: 0,
+                   Connection_errors_max_connections: 0, Open_files: 20,
+                   Open_tables: 30, Opened_tables: 40}
+        accounts:
+          description:
+            - One entry per O(accounts) item, keyed by the string as given.
+            - C(max_user_connections) is the account's own limit (0 means the global
+              C(max_user_connections) applies); null when the account does not exist.
+          type: dict
+          returned: always
+          sample: {"web@%": {user: web, host: "%", exists: true, max_user_connections: 0}}
+        host:
+          description:
+            - Memory of the host the module runs on, in bytes, from C(/proc/meminfo);
+              values are null where it cannot be read.
+          type: dict
+          returned: always
+          sample: {mem_total_bytes: 1003360256, mem_available_bytes: 523190272,
+                   swap_total_bytes: 0, swap_free_bytes: 0}
+'''
+
+import re
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.steadydb.connection import (
+    connect,
+    fail_on_error,
+    login_argument_spec,
+)
+from ansible.module_utils.steadydb.units import normalize_variable, normalize_variables
+
+# The counters the plan and the troubleshooting docs use; SHOW GLOBAL STATUS has ~500.
+STATUS_COUNTERS = (
+    "Uptime",
+    "Threads_connected",
+    "Threads_running",
+    "Threads_cached",
+    "Threads_created",
+    "Max_used_connections",
+    "Connections",
+    "Aborted_clients",
+    "Aborted_connects",
+    "Connection_errors_accept",
+    "Connection_errors_internal",
+    "Connection_errors_max_connections",
+    "Connection_errors_peer_address",
+    "Connection_errors_select",
+    "Open_files",
+    "Open_tables",
+    "Opened_tables",
+)
+
+# Variables SET GLOBAL cannot change on MySQL 8.0/8.4 (and MariaDB < 10.1), for servers
+# without information_schema.SYSTEM_VARIABLES. Keep it to variables that are read-only
+# on every supported version: a name missing here is reported as dynamic.
+READ_ONLY_VARIABLES = frozenset((
+    "admin_address", "admin_port", "auto_generate_certs", "back_log", "basedir",
+    "bind_address", "character_set_system", "character_sets_dir", "core_file", "datadir",
+    "default_authentication_plugin", "disabled_storage_engines", "ft_max_word_len",
+    "ft_min_word_len", "ft_query_expansion_limit", "ft_stopword_file", "hostname", "init_file",
+    "innodb_autoinc_lock_mode", "innodb_buffer_pool_chunk_size", "innodb_buffer_pool_instances",
+    "innodb_data_file_path", "innodb_data_home_dir", "innodb_doublewrite_dir",
+    "innodb_flush_method", "innodb_force_recovery", "innodb_ft_cache_size",
+    "innodb_ft_max_token_size", "innodb_ft_min_token_size", "innodb_ft_sort_pll_degree",
+    "innodb_ft_total_cache_size", "innodb_log_file_size", "innodb_log_files_in_group",
+    "innodb_log_group_home_dir", "innodb_numa_interleave", "innodb_page_cleaners",
+    "innodb_page_size", "innodb_read_io_threads", "innodb_rollback_on_timeout",
+    "innodb_sort_buffer_size", "innodb_temp_data_file_path", "innodb_temp_tablespaces_dir",
+    "innodb_undo_directory", "innodb_use_native_aio", "innodb_write_io_threads",
+    "large_files_support", "large_page_size", "large_pages", "lc_messages_dir", "license",
+    "locked_in_memory", "log_bin", "log_bin_basename", "log_bin_index", "log_error",
+    "log_replica_updates", "log_slave_updates", "lower_case_file_system",
+    "lower_case_table_names", "max_digest_length", "myisam_recover_options", "named_pipe",
+    "open_files_limit", "persisted_globals_load", "pid_file", "plugin_dir", "port",
+    "protocol_version", "relay_log", "relay_log_basename", "relay_log_index",
+    "relay_log_recovery", "report_host", "report_password", "report_port", "report_user",
+    "secure_file_priv", "server_uuid", "shared_memory", "shared_memory_base_name",
+    "skip_external_locking", "skip_name_resolve", "skip_networking", "skip_show_database",
+    "socket", "system_time_zone", "table_open_cache_instances", "thread_handling",
+    "thread_stack", "tmpdir", "version", "version_comment", "version_compile_machine",
+    "version_compile_os", "version_compile_zlib",
+))
+# Whole families that are read-only: have_* (build features), performance_schema_*
+# sizing, version_* strings.
+READ_ONLY_PREFIXES = ("have_", "performance_schema", "version")
+
+_VERSION_RE = re.compile(r"(\d+)\.(\d+)\.(\d+)")
+
+MEMINFO_FIELDS = {
+    "MemTotal": "mem_total_bytes",
+    "MemAvailable": "mem_available_bytes",
+    "SwapTotal": "swap_total_bytes",
+    "SwapFree": "swap_free_bytes",
+}
+
+
+def parse_version(full, version_comment=""):
+    """Return (flavor, version dict) from @@version (and @@version_comment)."""
+    match = _VERSION_RE.search(full)
+    numbers = [int(part) for part in match.groups()] if match else []
+    flavor = "mariadb" if "mariadb" in (full + " " + (version_comment or "")).lower() else "mysql"
+    return flavor, {"full": full, "string": ".".join(str(n) for n in numbers), "tuple": numbers}
+
+
+def builtin_dynamic(names):
+    """The dynamic map from READ_ONLY_VARIABLES, for servers that cannot say themselves."""
+    return dict((name, not (name in READ_ONLY_VARIABLES or name.startswith(READ_ONLY_PREFIXES)))
+                for name in names)
+
+
+def parse_account(spec):
+    """``'web@10.0.0.%'`` -> ('web', '10.0.0.%'); no ``@`` means host ``%``."""
+    if "@" in spec:
+        user, host = spec.rsplit("@", 1)
+    else:
+        user, host = spec, "%"
+    # Quotes are how SQL writes accounts; people paste them into inventories.
+    return user.strip().strip("'\"`"), host.strip().strip("'\"`")
+
+
+def parse_meminfo(text):
+    """Return the host dict from /proc/meminfo text (kB lines -> bytes)."""
+    host = dict((key, None) for key in MEMINFO_FIELDS.values())
+    for line in text.splitlines():
+        name, _, rest = line.partition(":")
+        if name in MEMINFO_FIELDS:
+            fields = rest.split()
+            if fields and fields[0].isdigit():
+                unit = 1024 if len(fields) > 1 and fields[1].lower() == "kb" else 1
+                host[MEMINFO_FIELDS[name]] = int(fields[0]) * unit
+    return host
+
+
+def read_host_memory(module, path="/proc/meminfo"):
+    try:
+        with open(path) as handle:
+            return parse_meminfo(handle.read())
+    except (IOError, OSError) as exc:
+        module.warn("Cannot read %s (%s): host memory facts are null, so memory-based "
+                    "planning has nothing to work with." % (path, exc))
+        return parse_meminfo("")
+
+
+class FactReader(object):
+    """Runs the handful of queries on one connection; fails the module with one sentence."""
+
+    def __init__(self, module, conn):
+        self.module = module
+        self.conn = conn
+        self.target = conn.steadydb_target
+
+    def rows(self, action, sql, args=None):
+        try:
+            with self.conn.cursor() as cursor:
+                cursor.execute(sql, args)
+                return cursor.fetchall()
+        except Exception as exc:  # PyMySQL errors and dropped sockets alike
+            fail_on_error(self.module, exc, self.target, action)
+
+    def variables(self):
+        return normalize_variables(self.rows("reading SHOW GLOBAL VARIABLES",
+                                             "SHOW GLOBAL VARIABLES"))
+
+    def status(self):
+        placeholders = ", ".join(["%s"] * len(STATUS_COUNTERS))
+        rows = self.rows("reading SHOW GLOBAL STATUS",
+                         "SHOW GLOBAL STATUS WHERE Variable_name IN (%s)" % placeholders,
+                         STATUS_COUNTERS)
+        # The server echoes names in its own case; report them in the documented case.
+        wanted = dict((name.lower(), name) for name in STATUS_COUNTERS)
+        return dict((wanted[name.lower()], normalize_variable(name, value))
+                    for name, value in rows if name.lower() in wanted)
+
+    def dynamic(self, flavor, names):
+        """(dynamic map, source) for the variable names SHOW GLOBAL VARIABLES returned."""
+        if flavor == "mariadb":
+            try:
+                with self.conn.cursor() as cursor:
+                    cursor.execute("SELECT VARIABLE_NAME, READ_ONLY "
+                                   "FROM information_schema.SYSTEM_VARIABLES")
+                    read_only = dict((str(name).lower(), str(flag).upper() == "YES")
+                                     for name, flag in cursor.fetchall())
+            except Exception as exc:
+                # MariaDB < 10.1 has no such table; anything else wrong with the
+                # connection fails the next query with a proper message anyway.
+                self.module.warn("information_schema.SYSTEM_VARIABLES is not readable (%s): "
+                                 "the dynamic map comes from steadydb's built-in list." % (exc,))
+            else:
+                builtin = builtin_dynamic(names)
+                return dict((name, not read_only[name]) if name in read_only
+                            else (name, builtin[name]) for name in names), "information_schema"
+        return builtin_dynamic(names), "builtin_list"
+
+    def accounts(self, specs, fail_on_missing):
+        if not specs:
+            return {}
+        wanted = [(spec, ) + parse_account(spec) for spec in specs]
+        condition = " OR ".join(["(User = %s AND Host = %s)"] * len(wanted))
+        args = [part for _, user, host in wanted for part in (user, host)]
+        found = dict(((user, host.lower()), int(limit)) for user, host, limit in self.rows(
+            "reading mysql.user (the login user needs SELECT on mysql.user for the accounts option)",
+            "SELECT User, Host, max_user_connections FROM mysql.user WHERE " + condition, args))
+        accounts, missing = {}, []
+        for spec, user, host in wanted:
+            limit = found.get((user, host.lower()))
+            accounts[spec] = {"user": user, "host": host, "exists": limit is not None,
+                              "max_user_connections": limit}
+            if limit is None:
+                missing.append("'%s'@'%s'" % (user, host))
+        if missing:
+            msg = ("Account%s %s do%s not exist on the server at %s" % (
+                "s" if len(missing) > 1 else "", ", ".join(missing),
+                "" if len(missing) > 1 else "es", self.target.where()))
+            if fail_on_missing:
+                self.module.fail_json(msg=msg + ": create it, or fix the user@host spelling in "
+                                                "accounts (the host part must match exactly).")
+            self.module.warn(msg + "; reported with exists=false.")
+        return accounts
+
+
+def main():
+    argument_spec = login_argument_spec()
+    argument_spec.update(
+        accounts=dict(type="list", elements="str", default=[]),
+        fail_on_missing_account=dict(type="bool", default=False),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+
+    conn = connect(module)
+    try:
+        reader = FactReader(module, conn)
+        variables = reader.variables()
+        flavor, version = parse_version(str(variables.get("version", "")),
+                                        str(variables.get("version_comment", "")))
+        dynamic, dynamic_source = reader.dynamic(flavor, list(variables))
+        facts = {
+            "flavor": flavor,
+            "version": version,
+            "variables": variables,
+            "dynamic": dynamic,
+            "dynamic_source": dynamic_source,
+            "status": reader.status(),
+            "accounts": reader.accounts(module.params["accounts"],
+                                        module.params["fail_on_missing_account"]),
+            "host": read_host_memory(module),
+        }
+    finally:
+        try:
+            conn.close()
+        except Exception:  # already dropped by the server; nothing left to release
+            pass
+
+    module.exit_json(changed=False, ansible_facts={"mysql": facts})
+
+
+if __name__ == "__main__":
+    main()
