@@ -81,3 +81,50 @@ def test_warnings_reach_ansible():
     text = " ".join(result.get("warnings", []))
     assert "connect_timeout=20" in text
     assert "Connection_errors_max_connections=3" in text
+
+
+def test_role_sets_the_fact_from_a_real_server(mariadb, tmp_path):
+    """roles/steadydb_plan end to end: mysql_facts on a real MariaDB, then mysql_plan."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    playbook = tmp_path / "play.yml"
+    out = tmp_path / "plan.json"
+    playbook.write_text(
+        "- hosts: localhost\n"
+        "  gather_facts: false\n"
+        "  roles:\n"
+        "    - steadydb_plan\n"
+        "  tasks:\n"
+        "    - ansible.builtin.copy:\n"
+        "        content: '{{ steadydb_plan | to_json }}'\n"
+        "        dest: " + str(out) + "\n")
+    extra = {
+        "steadydb_login_host": mariadb.host, "steadydb_login_port": mariadb.port,
+        "steadydb_login_user": mariadb.user, "steadydb_config_file": "",
+        "steadydb_apps": [{"name": "web", "processes_per_host": 3},
+                          {"name": "logger", "db_user": "datalog"}],
+        "steadydb_admin_reserve": 5, "steadydb_db_host_shared": True,
+        "steadydb_mem_total_bytes": "2G",
+        "ansible_python_interpreter": sys.executable,
+    }
+    ansible_playbook = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+    proc = subprocess.run(
+        [ansible_playbook, "-i", "localhost,", "-c", "local", str(playbook),
+         "-e", json.dumps(extra)],
+        cwd=REPO, env=dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg")),
+        capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    plan = json.loads(out.read_text())
+    assert plan["flavor"] == "mariadb"
+    assert plan["apps"]["web"]["demand"] == 3
+    assert plan["apps"]["logger"]["db_user"] == "datalog"
+    assert plan["memory"]["total_bytes"] == 2 * 1024 ** 3
+    assert plan["memory"]["fits"] is True
+    # the fixture's server runs with the default wait_timeout
+    assert plan["server"]["variables"]["wait_timeout"] == 28800
+    assert plan["apps"]["web"]["django"]["CONN_MAX_AGE"] == 28800 - 60
