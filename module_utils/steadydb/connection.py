@@ -336,14 +336,20 @@ def error_message(error, target, action="connecting"):
                       "config_file": "the socket= line of config_file %s" % target.config_file,
                       "default": "the default socket for login_host=localhost"}.get(
                 target.socket_origin, "login_unix_socket")
+            if target.socket_origin == "login_unix_socket":
+                alternative = "or leave login_unix_socket unset to use TCP"
+            else:
+                alternative = "or set login_host to 127.0.0.1 to use TCP"
             msg = ("Cannot connect to the MySQL/MariaDB server through the %s (%s, taken from %s): "
                    "check that the server is running (%s) and that the path matches its socket "
-                   "setting, or set login_host to 127.0.0.1 to use TCP" % (
-                       where, reason, origin, _SERVICE_HINT))
+                   "setting, %s" % (where, reason, origin, _SERVICE_HINT, alternative))
         else:
             msg = ("Cannot connect to the MySQL/MariaDB server at %s (%s): check that the server "
                    "is running (%s) and that login_host/login_port match its bind-address and port"
                    % (where, reason, _SERVICE_HINT))
+            if target.host == "localhost" and target.port == DEFAULT_PORT:
+                # The socket lookup came up empty too; say so, or people hunt the wrong thing.
+                msg += ("; no server socket was found at %s either" % ", ".join(DEFAULT_SOCKETS))
     elif code == ER_ACCESS_DENIED_ERROR:
         seen = re.search(r"for user ('[^']*'@'[^']*')", text)
         account = seen.group(1) if seen else "'%s'" % target.user
@@ -384,7 +390,7 @@ def error_message(error, target, action="connecting"):
                % (action, where, text))
     elif isinstance(error, ConfigFileError):
         msg = ("Cannot parse the MySQL option file %s: fix its syntax or set config_file to "
-               "'' to ignore it" % text)
+               "'' to ignore it" % text.rstrip(" ."))
     elif code is not None:
         msg = "MySQL error %d while %s (server %s, user '%s'): %s" % (
             code, action, where, target.user, text)

@@ -130,6 +130,35 @@ def test_unix_socket_login(mariadb):
     assert facts["variables"]["socket"] == mariadb.socket
 
 
+def test_socket_from_config_file_for_localhost(mariadb, tmp_path):
+    """login_host=localhost + default port: the [client] socket is used, like the mysql client."""
+    cnf = tmp_path / "client.cnf"
+    cnf.write_text("[client]\nuser=root\nsocket=%s\n" % mariadb.socket)
+    facts = facts_of(run_module("mysql_facts", {"config_file": str(cnf)})[0])
+    assert facts["variables"]["port"] == mariadb.port  # reached the fixture's server
+
+
+def test_config_file_socket_ignored_for_other_hosts(mariadb, tmp_path):
+    cnf = tmp_path / "client.cnf"
+    cnf.write_text("[client]\nuser=root\nsocket=%s\n" % (tmp_path / "absent.sock"))
+    args = dict(login_host=mariadb.host, login_port=mariadb.port, config_file=str(cnf))
+    facts_of(run_module("mysql_facts", args)[0])
+
+
+def test_unix_socket_authentication(fresh_mariadb):
+    """Debian's root: no password, authenticated by the socket's peer credentials."""
+    import getpass
+    os_user = getpass.getuser()
+    fresh_mariadb.query("CREATE OR REPLACE USER %s@'localhost' IDENTIFIED VIA unix_socket",
+                        os_user)
+    fresh_mariadb.query("GRANT ALL ON *.* TO %s@'localhost'", os_user)
+    args = {"login_unix_socket": fresh_mariadb.socket, "config_file": ""}
+    facts_of(run_module("mysql_facts", args)[0])
+    (plugin,), = fresh_mariadb.query(
+        "SELECT plugin FROM mysql.user WHERE User = %s AND Host = 'localhost'", os_user)
+    assert plugin == "unix_socket"
+
+
 def test_accounts(mariadb):
     mariadb.query("CREATE USER IF NOT EXISTS 'sdb_facts_web'@'%' WITH MAX_USER_CONNECTIONS 13")
     mariadb.query("CREATE USER IF NOT EXISTS 'sdb_facts_log'@'10.0.0.%'")

@@ -160,6 +160,15 @@ def test_socket_missing_names_the_socket():
     assert "login_unix_socket" in msg
     assert "systemctl status mariadb" in msg
     assert "localhost:" not in msg
+    assert "leave login_unix_socket unset" in msg
+    assert_one_sentence(msg)
+
+
+def test_localhost_tcp_fallback_says_no_socket_was_found():
+    target = resolve_target(params(), default_socket=no_socket)
+    msg = error_message(op_error(2003, "Can't connect to MySQL server on 'localhost' "
+                                       "([Errno 111] Connection refused)"), target)
+    assert "localhost:3306" in msg and "/run/mysqld/mysqld.sock" in msg
     assert_one_sentence(msg)
 
 
@@ -284,7 +293,7 @@ def test_password_is_redacted_even_if_an_error_echoes_it():
 def test_config_file_error_sentence():
     msg = error_message(ConfigFileError("/x.cnf: File contains no section headers."),
                         tcp_target())
-    assert "/x.cnf" in msg and "config_file" in msg
+    assert "/x.cnf: File contains no section headers:" in msg and "config_file" in msg
     assert_one_sentence(msg)
 
 

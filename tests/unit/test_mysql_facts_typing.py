@@ -77,3 +77,59 @@ def test_comparable_types():
     assert comparable("64M") == 64 * 1024 ** 2
     assert comparable("0.25") == Decimal("0.25")
     assert comparable(" text ") == "text"
+
+
+# --- mysql_facts helpers ------------------------------------------------------------------
+
+import mysql_facts  # noqa: E402  (library/ is on sys.path through tests/conftest.py)
+
+
+@pytest.mark.parametrize("full, comment, flavor, string, numbers", [
+    ("10.11.6-MariaDB-0+deb12u1", "Debian 12", "mariadb", "10.11.6", [10, 11, 6]),
+    ("11.8.6-MariaDB-log", "", "mariadb", "11.8.6", [11, 8, 6]),
+    ("8.0.36-0ubuntu0.22.04.1", "(Ubuntu)", "mysql", "8.0.36", [8, 0, 36]),
+    ("8.0.36-28", "Percona Server (GPL), Release 28", "mysql", "8.0.36", [8, 0, 36]),
+    ("10.5.23", "MariaDB Server", "mariadb", "10.5.23", [10, 5, 23]),
+])
+def test_parse_version(full, comment, flavor, string, numbers):
+    assert mysql_facts.parse_version(full, comment) == (
+        flavor, {"full": full, "string": string, "tuple": numbers})
+
+
+def test_builtin_dynamic():
+    dynamic = mysql_facts.builtin_dynamic(
+        ["max_connections", "wait_timeout", "open_files_limit", "port", "have_ssl",
+         "performance_schema_max_table_instances", "innodb_buffer_pool_size", "version_comment"])
+    assert dynamic == {"max_connections": True, "wait_timeout": True, "open_files_limit": False,
+                       "port": False, "have_ssl": False,
+                       "performance_schema_max_table_instances": False,
+                       "innodb_buffer_pool_size": True, "version_comment": False}
+
+
+@pytest.mark.parametrize("spec, user, host", [
+    ("web@%", "web", "%"),
+    ("web@10.0.0.%", "web", "10.0.0.%"),
+    ("web", "web", "%"),
+    ("'web'@'localhost'", "web", "localhost"),
+    ("odd@name@host", "odd@name", "host"),
+])
+def test_parse_account(spec, user, host):
+    assert mysql_facts.parse_account(spec) == (user, host)
+
+
+def test_parse_meminfo():
+    text = ("MemTotal:        1003360 kB\nMemFree:          10000 kB\n"
+            "MemAvailable:     510932 kB\nSwapTotal:             0 kB\nSwapFree:              0 kB\n")
+    assert mysql_facts.parse_meminfo(text) == {
+        "mem_total_bytes": 1003360 * 1024, "mem_available_bytes": 510932 * 1024,
+        "swap_total_bytes": 0, "swap_free_bytes": 0}
+    assert mysql_facts.parse_meminfo("") == {
+        "mem_total_bytes": None, "mem_available_bytes": None,
+        "swap_total_bytes": None, "swap_free_bytes": None}
+
+
+def test_status_counters_cover_the_contract():
+    contract = {"Uptime", "Threads_connected", "Max_used_connections", "Aborted_clients",
+                "Aborted_connects", "Connection_errors_max_connections", "Open_files",
+                "Threads_created", "Connections"}
+    assert contract <= set(mysql_facts.STATUS_COUNTERS)
