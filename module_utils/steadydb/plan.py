@@ -184,11 +184,10 @@ def _normalize_app(raw, index):
     where = "apps[%d]" % index
     if not isinstance(raw, dict):
         raise PlanError("%s must be a dict describing one app, got %r" % (where, raw))
-    allowed = set(APP_DEFAULTS) | {"name"}
-    _check_keys(raw, allowed, where)
     name = _str(raw.get("name"), where + ".name", APP_NAME_RE,
                 ": use lower-case letters, digits and _ only")
     where = "apps[%d] (%s)" % (index, name)
+    _check_keys(raw, set(APP_DEFAULTS) | {"name"}, where)
     app = {"name": name}
     for key, default in APP_DEFAULTS.items():
         value = raw.get(key)
