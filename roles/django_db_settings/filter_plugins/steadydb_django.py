@@ -1,0 +1,219 @@
+# -*- coding: utf-8 -*-
+# Copyright: steadydb contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters of the django_db_settings role: quoting for env files and Python, the
+DATABASE_URL, and the merge of an existing env file with the managed block.
+
+Pure functions (no Ansible imports at module level beyond the error class), unit-tested
+in tests/unit/test_django_db_settings_filters.py.
+
+Env-file syntax (one format for every consumer the role documents):
+
+- every value is quoted; single quotes ``KEY='value'`` when the value holds no single
+  quote and is not itself wrapped in double quotes, else double quotes with ``\\``,
+  ``"``, ``$`` and backquote escaped by a backslash: ``KEY="it's \\$x"``;
+- no ``export``, no spaces around ``=``, comments only on their own line;
+- newlines, carriage returns and NUL bytes are refused (no consumer agrees on them).
+
+That text means the same to a POSIX shell (``set -a; . FILE``), to systemd's
+``EnvironmentFile=`` (single quotes literal, double quotes with the shell's escapes),
+to django-environ's ``Env.read_env`` (default ``parse_comments=False``) and to the
+reader built into the rendered settings snippet. Docker's ``--env-file`` does not
+unquote at all and is not a supported consumer.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+from urllib.parse import quote
+
+try:
+    from ansible.errors import AnsibleFilterError
+except ImportError:  # pragma: no cover - unit tests without Ansible
+    AnsibleFilterError = ValueError
+
+_FORBIDDEN = ("\n", "\r", "\x00")
+_DQ_ESCAPE = re.compile(r'([\\"$`])')
+_ASSIGN = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
+
+
+def env_quote(value):
+    """Quote one value for the env file (see the module docstring)."""
+    if isinstance(value, bool):
+        value = "True" if value else "False"
+    value = str(value)
+    for ch in _FORBIDDEN:
+        if ch in value:
+            raise AnsibleFilterError(
+                "env file values cannot contain newlines, carriage returns or NUL bytes; "
+                "check the value that is being written")
+    if "'" not in value and not (len(value) >= 2 and value[0] == '"' and value[-1] == '"'):
+        return "'" + value + "'"
+    return '"' + _DQ_ESCAPE.sub(r"\\\1", value) + '"'
+
+
+def env_unquote(text):
+    """Read back one value written by env_quote (also plain unquoted words).
+
+    The same rules as the reader in templates/steadydb_db.py.j2: single quotes are
+    literal, double quotes take backslash escapes of backslash, double quote, dollar
+    and backquote (any other backslash is kept), unquoted text is taken as is after
+    trimming.
+    """
+    text = text.strip()
+    out = []
+    i = 0
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "'":
+            end = text.find("'", i + 1)
+            if end < 0:
+                raise ValueError("unterminated single quote")
+            out.append(text[i + 1:end])
+            i = end + 1
+        elif ch == '"':
+            i += 1
+            while True:
+                if i >= n:
+                    raise ValueError("unterminated double quote")
+                c = text[i]
+                if c == "\\" and i + 1 < n and text[i + 1] in '\\"$`':
+                    out.append(text[i + 1])
+                    i += 2
+                elif c == '"':
+                    i += 1
+                    break
+                else:
+                    out.append(c)
+                    i += 1
+        elif ch == "\\" and i + 1 < n:
+            out.append(text[i + 1])
+            i += 2
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def py_literal(value):
+    """A Python literal for plain data (str, int, float, bool, None, dict, list)."""
+    if value is None or isinstance(value, bool):
+        return repr(value if value is None else bool(value))
+    if isinstance(value, int):
+        return repr(int(value))
+    if isinstance(value, float):
+        return repr(float(value))
+    if isinstance(value, str):
+        return repr(str(value))
+    if isinstance(value, dict):
+        return "{" + ", ".join("%s: %s" % (py_literal(str(k)), py_literal(v))
+                               for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(py_literal(v) for v in value) + "]"
+    raise AnsibleFilterError("cannot write a value of type %s into Python settings"
+                             % type(value).__name__)
+
+
+def database_url(user, password, host, port, name, options=None, scheme="mysql"):
+    """DATABASE_URL for dj-database-url and django-environ.
+
+    Everything is percent-encoded (quote with no safe characters), options go in the
+    query string in the order given. CONN_MAX_AGE and CONN_HEALTH_CHECKS are never put
+    in the query: dj-database-url copies every query key into OPTIONS, where
+    ``conn_max_age`` makes the MySQL driver fail; both parsers read them from
+    separate variables (see the role README in defaults/main.yml).
+    """
+    for forbidden in ("conn_max_age", "conn_health_checks"):
+        if forbidden in {str(k).lower() for k in (options or {})}:
+            raise AnsibleFilterError("%s must not be a DATABASE_URL option: dj-database-url "
+                                     "would put it in OPTIONS" % forbidden)
+    host = str(host)
+    if host.startswith("/"):
+        netloc_host = quote(host, safe="")
+    elif ":" in host:
+        netloc_host = "[" + host + "]"
+    else:
+        netloc_host = quote(host, safe=".-")
+    url = "%s://%s:%s@%s:%d/%s" % (scheme, quote(str(user), safe=""), quote(str(password), safe=""),
+                                  netloc_host, int(port), quote(str(name), safe=""))
+    if options:
+        pairs = []
+        for key, value in options.items():
+            if isinstance(value, bool):
+                value = "True" if value else "False"
+            pairs.append("%s=%s" % (quote(str(key), safe=""), quote(str(value), safe="")))
+        url += "?" + "&".join(pairs)
+    return url
+
+
+def env_split(text, managed_keys, begin_marker, end_marker):
+    """Split an existing env file around the managed block.
+
+    Returns a dict: ``before`` and ``after`` (the deploy's own lines, kept verbatim),
+    ``had_block``, ``conflicts`` (list of "KEY (line N)" for lines outside the block
+    that set a key the block manages) and ``problem`` (a sentence, or "").
+    """
+    text = text or ""
+    lines = text.splitlines()
+    before, after, inside = [], [], []
+    state = "before"
+    problem = ""
+    for line in lines:
+        stripped = line.strip()
+        if stripped == begin_marker:
+            if state != "before":
+                problem = "the env file has more than one steadydb block start line"
+                break
+            state = "inside"
+            continue
+        if stripped == end_marker:
+            if state != "inside":
+                problem = "the env file has a steadydb block end line without a start line"
+                break
+            state = "after"
+            continue
+        {"before": before, "inside": inside, "after": after}[state].append(line)
+    if not problem and state == "inside":
+        problem = "the env file has a steadydb block start line but no end line"
+    # Lines outside the block that set a key the block manages: both would be read,
+    # and the consumers disagree on which wins (shell and systemd: the last one,
+    # django-environ: the first one). Refuse instead of guessing.
+    managed = set(managed_keys)
+    conflicts = []
+    state = "before"
+    for number, line in enumerate(lines, 1):
+        stripped = line.strip()
+        if stripped == begin_marker:
+            state = "inside"
+            continue
+        if stripped == end_marker:
+            state = "after"
+            continue
+        if state == "inside":
+            continue
+        match = _ASSIGN.match(line)
+        if match and match.group(1) in managed:
+            conflicts.append("%s (line %d)" % (match.group(1), number))
+    return {
+        "before": "\n".join(before),
+        "after": "\n".join(after),
+        "had_block": begin_marker in (line.strip() for line in lines),
+        "conflicts": conflicts,
+        "problem": problem,
+    }
+
+
+class FilterModule(object):
+    """steadydb django_db_settings filters."""
+
+    def filters(self):
+        return {
+            "steadydb_env_quote": env_quote,
+            "steadydb_py_literal": py_literal,
+            "steadydb_database_url": database_url,
+            "steadydb_env_split": env_split,
+        }
