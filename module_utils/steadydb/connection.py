@@ -8,7 +8,8 @@ Public API (stable, other modules import it):
 - ``login_argument_spec()`` -> dict: the login options (documented once in the
   ``steadydb_login`` doc fragment), names compatible with community.mysql.
 - ``connect(module, autocommit=True)`` -> PyMySQL connection, or ``module.fail_json``
-  with one sentence from ``error_message`` and nothing else.
+  with one sentence from ``error_message`` and nothing else. The connection carries its
+  ConnectionTarget as ``conn.steadydb_target`` for reporting later query errors.
 - ``resolve_target(params)`` -> ConnectionTarget: where and as whom ``connect`` will log
   in, and where the password comes from (pure: reads the option file, no network).
 - ``error_message(error, target, action="connecting")`` -> str: a PyMySQL (or socket/SSL)

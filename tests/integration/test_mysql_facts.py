@@ -187,6 +187,20 @@ def test_missing_account_can_fail(mariadb):
     assert "Traceback" not in result["msg"]
 
 
+def test_accounts_without_privilege_on_mysql_user(mariadb):
+    mariadb.query("CREATE USER IF NOT EXISTS 'sdb_facts_mon'@'%' IDENTIFIED BY 'mon-pass'")
+    try:
+        args = dict(mariadb.login, login_user="sdb_facts_mon", login_password="mon-pass",
+                    accounts=["root@localhost"])
+        result, _ = run_module("mysql_facts", args)
+        # Without accounts the same login reads everything else.
+        facts_of(run_module("mysql_facts", dict(args, accounts=[]))[0])
+    finally:
+        mariadb.query("DROP USER IF EXISTS 'sdb_facts_mon'@'%'")
+    assert result["failed"] is True
+    assert "1142" in result["msg"] and "SELECT on mysql.user" in result["msg"]
+
+
 def test_stopped_server(fresh_mariadb):
     fresh_mariadb.stop()
     result, _ = run_module("mysql_facts", dict(fresh_mariadb.login, connect_timeout=3))
