@@ -36,8 +36,10 @@ GIB = 1024 * MIB
 
 # --- limits and defaults ---------------------------------------------------------------
 
-# MySQL/MariaDB accept max_connections 1..100000 and wait_timeout 1..31536000 (Linux).
+# MySQL accepts max_connections 1..100000, MariaDB 10..100000 (sys_vars.cc); both accept
+# wait_timeout 1..31536000 (Linux).
 MAX_CONNECTIONS_LIMIT = 100000
+MIN_MAX_CONNECTIONS = 10
 WAIT_TIMEOUT_LIMIT = 31536000
 COUNT_LIMIT = 100000          # sanity bound for hosts, processes, threads, workers
 SECONDS_LIMIT = 31536000      # one year: bound for every *_seconds input
@@ -281,6 +283,9 @@ def normalize_policy(policy):
     p["mem_total_bytes"] = _size(p["mem_total_bytes"], "mem_total_bytes")
     p["max_connections"] = _int(p["max_connections"], "max_connections", 0,
                                 MAX_CONNECTIONS_LIMIT)
+    if 0 < p["max_connections"] < MIN_MAX_CONNECTIONS:
+        raise PlanError("max_connections must be 0 (derive) or at least %d (MariaDB's minimum), "
+                        "got %d" % (MIN_MAX_CONNECTIONS, p["max_connections"]))
     p["min_margin_seconds"] = _int(p["min_margin_seconds"], "min_margin_seconds", 1,
                                    SECONDS_LIMIT)
     p["connect_timeout"] = _int(p["connect_timeout"], "connect_timeout", 1, 3600)
@@ -489,12 +494,13 @@ def build_plan(facts, demand, policy=None):
     else:
         # Never below the demand; keep the server's higher value for clients nobody
         # declared, as far as the memory budget allows it without shrinking anything.
-        max_connections = max(required, min(current_max_connections, mem["fit_connections"]))
+        max_connections = max(required, MIN_MAX_CONNECTIONS,
+                              min(current_max_connections, mem["fit_connections"]))
     max_used = _status_int(status, "Max_used_connections")
     if max_connections < current_max_connections:
         why = ("the policy override" if p["max_connections"] else
                "the declared demand (%d) plus admin_reserve" % total_demand
-               if max_connections == required else
+               if max_connections <= max(required, MIN_MAX_CONNECTIONS) else
                "the largest value whose memory budget fits %.2f of RAM" % mem["fraction"])
         if max_used is not None and max_connections < max_used:
             warnings.append(

@@ -283,6 +283,13 @@ def test_two_apps_each_get_their_own_cap():
     assert totals["max_connections"] == 151
 
 
+def test_max_connections_never_below_mariadb_minimum():
+    app = {"name": "tiny", "processes_per_host": 1}
+    plan = build_plan(mysql8_facts(mem=512 * MIB, max_connections=5), demand(app, admin_reserve=2))
+    assert plan["totals"]["required_max_connections"] == 4
+    assert plan["server"]["variables"]["max_connections"] == 10
+
+
 def test_explicit_max_connections():
     plan = build_plan(mariadb_facts(mem=16 * GIB), demand(), {"max_connections": 500})
     assert plan["server"]["variables"]["max_connections"] == 500
@@ -454,6 +461,7 @@ def test_bad_demand(demand_kw, fragment):
     ({"wait_timeout": -1}, "wait_timeout must be >= 0"),
     ({"wait_timeout": 40000000}, "wait_timeout must be <= 31536000"),
     ({"connect_timeout": 0}, "connect_timeout must be >= 1"),
+    ({"max_connections": 5}, "max_connections must be 0 (derive) or at least 10"),
     ({"restart_sec": 60}, "the start limit could never trigger"),
     ({"min_buffer_pool_size": "1M"}, "min_buffer_pool_size must be at least 5M"),
     ({"min_buffer_pool_size": "lots"}, "min_buffer_pool_size: 'lots' is not a MySQL size"),

@@ -115,7 +115,7 @@ def check_invariants(plan, facts, demand, policy):
 
     # max_connections >= demand x (1 + headroom) + reserve, within the server's range
     assert max_connections >= totals["demand"] * (100 + headroom) / 100.0 + reserve
-    assert 1 <= max_connections <= 100000
+    assert 10 <= max_connections <= 100000
     # per-account caps: each covers its app, and together they leave the reserve free
     caps = [u["max_user_connections"] for u in plan["server"]["user_limits"]]
     assert sum(caps) <= max_connections - reserve
