@@ -18,7 +18,7 @@ description:
   - Values are compared normalised (C(64M) equals C(67108864), C(on) equals C(ON) and
     C(1), enums and sets case-insensitively), so a rerun reports C(changed=false).
   - Variables that cannot change at runtime (read-only, for example C(open_files_limit)
-    or C(back_log)) are not an error: they are reported in RV(pending_restart) and
+    or C(back_log)) are not an error. They are reported in RV(pending_restart) and
     RV(restart_required) becomes true. Write them to an option file (M(mysql_option_file))
     and restart the server.
   - If a C(SET GLOBAL) fails half-way, the variables already set in this task are set
@@ -60,7 +60,7 @@ notes:
     C(performance_schema.variables_info) and read-only variables are recognised by the
     server's refusal (error 1238).
   - A value the server clamps (a warning "Truncated incorrect ... value") counts as out
-    of range: the variable is set back and the task fails.
+    of range. The variable is set back and the task fails.
 '''
 
 EXAMPLES = r'''

@@ -1,0 +1,162 @@
+"""mysql_option_file on a throwaway option tree, checked by the host's real mariadbd.
+
+The tree mimics Debian's: a top file with ``!includedir conf.d``; ``defaults_file``
+points the module (and so my_print_defaults and ``mariadbd --help --verbose``) at it.
+"""
+import os
+import shutil
+
+import pytest
+
+from conftest import run_module
+
+pytestmark = pytest.mark.skipif(not shutil.which("mariadbd") and not os.path.exists("/usr/sbin/mariadbd"),
+                                reason="mariadb-server is not installed (make deps installs it)")
+
+SERVER = shutil.which("mariadbd") or "/usr/sbin/mariadbd"
+
+EXISTING = """# Managed by hand
+[client-server]
+socket = /run/mysqld/mysqld.sock
+
+[mysqld]
+# connections
+max-connections = 151   # default
+!include /nonexistent/ignored.cnf
+thread_cache_size=8
+
+[mysqldump]
+quick
+"""
+
+
+@pytest.fixture
+def tree(tmp_path):
+    confd = tmp_path / "conf.d"
+    confd.mkdir()
+    top = tmp_path / "my.cnf"
+    top.write_text("[client-server]\nport = 3306\n\n!includedir %s/\n" % confd)
+    (confd / "50-server.cnf").write_text("[mysqld]\nmax_connections = 100\nbind-address = 127.0.0.1\n")
+    return tmp_path, str(top), confd
+
+
+def run(tree, options, **kw):
+    tmp, top, confd = tree
+    args = dict(path=str(confd / "99-steadydb.cnf"), defaults_file=top, server_binary=SERVER,
+                options=options)
+    args.update(kw.pop("extra", {}))
+    return run_module("mysql_option_file", args, **kw)
+
+
+def test_creates_then_unchanged_and_effective(tree):
+    tmp, top, confd = tree
+    result, _ = run(tree, {"max_connections": 300, "innodb_buffer_pool_size": "64M"},
+                    extra={"validate": True, "check_overrides": "fail", "header": "Managed by steadydb"})
+    assert not result.get("failed"), result.get("msg")
+    assert result["changed"] is True
+    assert result["validated"] is True
+    assert result["effective"] == {"max_connections": "300", "innodb_buffer_pool_size": "64M"}
+    path = confd / "99-steadydb.cnf"
+    assert path.read_text() == ("# Managed by steadydb\n[mysqld]\nmax_connections = 300\n"
+                                "innodb_buffer_pool_size = 64M\n")
+    assert oct(path.stat().st_mode & 0o777) == "0o644"
+    # the same values in other spellings: unchanged
+    again, _ = run(tree, {"max-connections": "300", "innodb_buffer_pool_size": 64 * 1024 * 1024},
+                   extra={"validate": True, "check_overrides": "fail"})
+    assert not again.get("failed"), again.get("msg")
+    assert again["changed"] is False
+
+
+def test_keeps_comments_includes_and_other_sections(tree):
+    tmp, top, confd = tree
+    path = confd / "99-steadydb.cnf"
+    path.write_text(EXISTING)
+    result, _ = run(tree, {"max_connections": 400, "wait_timeout": 600}, diff=True,
+                    extra={"backup": True})
+    assert not result.get("failed"), result.get("msg")
+    text = path.read_text()
+    assert text == EXISTING.replace("max-connections = 151   # default",
+                                    "max-connections = 400 # default").replace(
+        "thread_cache_size=8\n", "thread_cache_size=8\nwait_timeout = 600\n")
+    assert os.path.exists(result["backup_file"])
+    assert open(result["backup_file"]).read() == EXISTING
+    assert result["diff"]["before"] == EXISTING
+    assert result["diff"]["after"] == text
+
+
+def test_check_mode_writes_nothing(tree):
+    tmp, top, confd = tree
+    result, _ = run(tree, {"max_connections": 300}, check=True, diff=True)
+    assert result["changed"] is True
+    assert not (confd / "99-steadydb.cnf").exists()
+
+
+def test_override_in_a_later_file_fails_and_restores(tree):
+    tmp, top, confd = tree
+    path = confd / "99-steadydb.cnf"
+    path.write_text("[mysqld]\nmax_connections = 200\n")
+    (confd / "99-zz-local.cnf").write_text("[mariadbd]\nmax-connections = 500\n")
+    result, _ = run(tree, {"max_connections": 300}, extra={"check_overrides": "fail"})
+    assert result.get("failed") is True
+    assert "max_connections = 300 is overridden by max_connections = 500" in result["msg"]
+    assert "99-zz-local.cnf:2" in result["msg"]
+    assert path.read_text() == "[mysqld]\nmax_connections = 200\n"
+    warned, _ = run(tree, {"max_connections": 300}, extra={"check_overrides": "warn"})
+    assert not warned.get("failed")
+    assert any("overridden" in w for w in warned.get("warnings", []))
+
+
+def test_file_the_server_does_not_read(tree):
+    tmp, top, confd = tree
+    other = tmp / "elsewhere"
+    other.mkdir()
+    result, _ = run(tree, {"max_connections": 300},
+                    extra={"path": str(other / "99-steadydb.cnf"), "check_overrides": "fail"})
+    assert result.get("failed") is True
+    assert "does not read" in result["msg"]
+    assert not (other / "99-steadydb.cnf").exists()
+
+
+@pytest.mark.parametrize("options, words", [
+    ({"max_connections": "abc"}, ["Unknown suffix 'a' used for variable 'max_connections'"]),
+    ({"no_such_option_xyz": 1}, ["unknown variable 'no_such_option_xyz=1'"]),
+    ({"max_connections": 99999999}, ["adjusted to 100000", "outside the range"]),
+    ({"innodb_buffer_pool_size": "12Q"}, ["Unknown suffix 'Q'"]),
+])
+def test_invalid_config_is_rejected_with_server_message(tree, options, words):
+    tmp, top, confd = tree
+    path = confd / "99-steadydb.cnf"
+    path.write_text("[mysqld]\nmax_connections = 200\n")
+    result, _ = run(tree, options, extra={"validate": True})
+    assert result.get("failed") is True, result
+    for word in words:
+        assert word in result["msg"]
+    assert "put back as it was" in result["msg"]
+    assert path.read_text() == "[mysqld]\nmax_connections = 200\n"
+
+
+def test_invalid_new_file_is_removed(tree):
+    tmp, top, confd = tree
+    result, _ = run(tree, {"no_such_option_xyz": 1}, extra={"validate": True})
+    assert result.get("failed") is True
+    assert not (confd / "99-steadydb.cnf").exists()
+
+
+@pytest.mark.parametrize("text, words", [
+    ("max_connections = 1\n[mysqld]\n", ["line 1", "before any [section]"]),
+    ("[mysqld\nmax_connections = 1\n", ["line 1", "malformed section header"]),
+    ("[mysqld]\n!inclde x\n", ["line 2", "unknown directive"]),
+    ("[mysqld]\ninit_connect = 'SET x\n", ["line 2", "unterminated"]),
+])
+def test_malformed_existing_file_is_left_untouched(tree, text, words):
+    tmp, top, confd = tree
+    path = confd / "99-steadydb.cnf"
+    path.write_text(text)
+    before = path.stat().st_mtime_ns
+    result, _ = run(tree, {"max_connections": 300})
+    assert result.get("failed") is True
+    assert "nothing was changed" in result["msg"]
+    for word in words:
+        assert word in result["msg"]
+    assert path.read_text() == text
+    assert path.stat().st_mtime_ns == before
