@@ -1,0 +1,72 @@
+"""library/mysql_plan.py and roles/steadydb_plan agree with each other and with plan.py.
+
+The module's DOCUMENTATION must describe exactly its argument_spec (names, types,
+defaults, suboptions); the role must document every default and pass every demand and
+policy variable to the module.
+"""
+import os
+
+import yaml
+
+import mysql_plan
+from ansible.module_utils.steadydb.plan import APP_DEFAULTS, DEMAND_DEFAULTS, POLICY_DEFAULTS
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROLE = os.path.join(REPO, "roles", "steadydb_plan")
+
+
+def load(*parts):
+    with open(os.path.join(*parts)) as f:
+        return yaml.safe_load(f)
+
+
+def compare_options(doc_options, spec, where):
+    assert set(doc_options) == set(spec), where
+    for name, doc in doc_options.items():
+        arg = spec[name]
+        assert doc.get("type", "str") == arg.get("type", "str"), (where, name)
+        assert doc.get("required", False) == arg.get("required", False), (where, name)
+        assert doc.get("default") == arg.get("default"), (where, name)
+        assert doc.get("elements") == arg.get("elements"), (where, name)
+        assert doc.get("description"), (where, name)
+        if "options" in arg:
+            compare_options(doc["suboptions"], arg["options"], where + "." + name)
+
+
+def test_documentation_matches_argument_spec():
+    doc = yaml.safe_load(mysql_plan.DOCUMENTATION)
+    compare_options(doc["options"], mysql_plan.argument_spec(), "mysql_plan")
+    yaml.safe_load(mysql_plan.EXAMPLES)
+    yaml.safe_load(mysql_plan.RETURN)
+
+
+def test_module_covers_every_plan_input():
+    spec = mysql_plan.argument_spec()
+    assert set(mysql_plan.DEMAND_KEYS) == set(DEMAND_DEFAULTS)
+    assert set(mysql_plan.POLICY_KEYS) == set(POLICY_DEFAULTS)
+    assert set(spec) == set(DEMAND_DEFAULTS) | set(POLICY_DEFAULTS) | {"facts"}
+    assert set(spec["apps"]["options"]) == set(APP_DEFAULTS) | {"name"}
+    for key, default in APP_DEFAULTS.items():
+        if default is not None:
+            assert spec["apps"]["options"][key]["default"] == default, key
+    for key in ("admin_reserve", "headroom_percent", "db_host_shared", "upstream_idle_timeout"):
+        assert spec[key]["default"] == DEMAND_DEFAULTS[key], key
+
+
+def test_role_documents_and_passes_every_variable():
+    defaults = load(ROLE, "defaults", "main.yml")
+    specs = load(ROLE, "meta", "argument_specs.yml")["argument_specs"]["main"]["options"]
+    assert set(defaults) == set(specs)
+    for name, spec in specs.items():
+        assert spec.get("description"), name
+        assert str(spec.get("default")) == str(defaults[name]), name
+    tasks = load(ROLE, "tasks", "main.yml")
+    plan_args = next(t["mysql_plan"] for t in tasks if "mysql_plan" in t)
+    module_spec = mysql_plan.argument_spec()
+    assert set(plan_args) == set(module_spec)
+    for option, value in plan_args.items():
+        if option != "facts":
+            assert value == "{{ steadydb_%s }}" % option, option
+            assert "steadydb_" + option in defaults, option
+    app_spec = specs["steadydb_apps"]["options"]
+    assert set(app_spec) == set(module_spec["apps"]["options"])
