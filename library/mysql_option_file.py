@@ -393,9 +393,10 @@ def main():
             msg = "; ".join(texts)
             if not_read:
                 msg = ("the server does not read this file at all (it is not among the files "
-                       "%s reads through !include and !includedir, and %s): put the drop-in into "
-                       "a directory named by !includedir" % (
-                           params["defaults_file"] or ", ".join(DEFAULT_FILES), "; ".join(texts)))
+                       "%s reads through !include and !includedir, and the effective values are "
+                       "%s): put the drop-in into a directory named by !includedir" % (
+                           params["defaults_file"] or ", ".join(DEFAULT_FILES),
+                           ", ".join("%s = %s" % (p["option"], p["effective"]) for p in problems)))
             else:
                 msg += " (from %s; the last value wins)" % command
             if params["check_overrides"] == "fail":

@@ -1,0 +1,100 @@
+"""Checking, converting and comparing GLOBAL variable values (module_utils/steadydb/variables.py)."""
+from decimal import Decimal
+
+import pytest
+
+from ansible.module_utils.steadydb.variables import (VarInfo, display, is_same, is_secret,
+                                                      to_sql_value, variable_name)
+
+
+def uint(name="max_connections", current="151", low="10", high="100000"):
+    return VarInfo(name, current, "INT UNSIGNED", low, high, None, False)
+
+
+def test_variable_name():
+    assert variable_name("Max-Connections") == "max_connections"
+    assert variable_name("@@global.wait_timeout") == "wait_timeout"
+    for bad in ("max_connections; DROP TABLE x", "a b", "", "1abc", "x" * 65, "a`b"):
+        with pytest.raises(ValueError):
+            variable_name(bad)
+
+
+@pytest.mark.parametrize("current, desired", [
+    ("151", 151), ("151", "151"), ("134217728", "128M"), ("134217728", 134217728),
+    ("1073741824", "1G"),
+])
+def test_numeric_same(current, desired):
+    assert is_same(uint(current=current, high="18446744073709551615"), current, desired)
+
+
+@pytest.mark.parametrize("current, desired", [("151", 152), ("151", "150"), ("151", "abc"),
+                                              (None, 151), ("151", True)])
+def test_numeric_different(current, desired):
+    assert not is_same(uint(), current, desired)
+
+
+def test_numeric_conversion_and_range():
+    assert to_sql_value(uint(high="18446744073709551615"), "64M") == 64 * 1024 * 1024
+    assert to_sql_value(uint(), " 300 ") == 300
+    with pytest.raises(ValueError, match="outside the range the server accepts .10 to 100000."):
+        to_sql_value(uint(), 100001)
+    with pytest.raises(ValueError, match="outside the range"):
+        to_sql_value(uint(), 9)
+    with pytest.raises(ValueError, match="takes a whole number"):
+        to_sql_value(uint(), "soon")
+    with pytest.raises(ValueError, match="not the boolean"):
+        to_sql_value(uint(), True)
+
+
+def test_bool():
+    info = VarInfo("slow_query_log", "OFF", "BOOLEAN")
+    assert to_sql_value(info, True) == "ON"
+    assert to_sql_value(info, "off") == "OFF"
+    assert is_same(info, "OFF", False) and is_same(info, "OFF", "0") and is_same(info, "OFF", "off")
+    assert not is_same(info, "OFF", "ON")
+    with pytest.raises(ValueError, match="takes ON or OFF"):
+        to_sql_value(info, "maybe")
+
+
+def test_double():
+    info = VarInfo("long_query_time", "10.000000", "DOUBLE", "0", "31536000")
+    assert to_sql_value(info, 2.5) == Decimal("2.5")
+    assert is_same(info, "10.000000", 10) and is_same(info, "10.000000", "10.0")
+    assert not is_same(info, "10.000000", 10.5)
+    with pytest.raises(ValueError, match="decimal number"):
+        to_sql_value(info, "ten")
+
+
+def test_enum_case_insensitive_and_canonical():
+    info = VarInfo("binlog_format", "MIXED", "ENUM", allowed=["MIXED", "STATEMENT", "ROW"])
+    assert to_sql_value(info, "row") == "ROW"
+    assert is_same(info, "MIXED", "mixed")
+    assert not is_same(info, "MIXED", "ROW")
+    with pytest.raises(ValueError, match="takes one of MIXED, STATEMENT, ROW"):
+        to_sql_value(info, "SOMETIMES")
+
+
+def test_set_unordered():
+    info = VarInfo("sql_mode", "STRICT_TRANS_TABLES,NO_ENGINE_SUBSTITUTION", "SET",
+                   allowed=["STRICT_TRANS_TABLES", "NO_ENGINE_SUBSTITUTION", "ANSI_QUOTES"])
+    assert is_same(info, info.current, "no_engine_substitution,strict_trans_tables")
+    assert is_same(info, info.current, ["NO_ENGINE_SUBSTITUTION", "STRICT_TRANS_TABLES"])
+    assert not is_same(info, info.current, "STRICT_TRANS_TABLES")
+    with pytest.raises(ValueError, match="does not know BOGUS"):
+        to_sql_value(info, "STRICT_TRANS_TABLES,BOGUS")
+
+
+def test_mysql_types_inferred_from_current_value():
+    assert VarInfo("max_connections", "151").kind == "numeric"
+    assert VarInfo("long_query_time", "10.000000").kind == "double"
+    assert VarInfo("slow_query_log", "OFF").kind == "bool"
+    assert VarInfo("init_connect", "").kind == "text"
+    assert is_same(VarInfo("max_connections", "151"), "151", "151")
+
+
+def test_secrets_masked():
+    assert is_secret("wsrep_sst_auth") and is_secret("server_audit_password") and is_secret("ssl_key")
+    assert not is_secret("max_connections") and not is_secret("key_buffer_size")
+    assert display("wsrep_sst_auth", "root:pw") == "********"
+    assert display("anything", "x", secret=True) == "********"
+    assert display("max_connections", 10) == 10
