@@ -1,0 +1,646 @@
+#!/usr/bin/env python3
+"""Resilience and speed benchmark: baseline vs hardened, in one run (`make bench`).
+
+What it does (docs/benchmark.md explains every fault and metric):
+
+1. Starts one container ``steadydb-bench-1`` from ``localhost/steadydb:bookworm`` (systemd
+   as PID 1, MariaDB as a service, no network), creates the accounts of two apps
+   (``shop``, ``runaway``), installs the Django 5.2 app of ``bench/app`` under gunicorn
+   as a systemd service, and lowers the server's wait_timeout to the value the bench
+   demand declares (``bench/demand.yml``).
+2. Baseline: packaged MariaDB and systemd unit, the app's usual settings. Runs the five
+   faults (``bench/app/drive.py`` inside the container), repeated for medians.
+3. Runs ``playbooks/harden-db.yml`` against the container (timed: converge and an
+   idempotent rerun), switches the app to the files steadydb rendered, runs the same
+   faults again.
+4. Speed: harden-db.yml on 3 fresh containers at once (forks 3) and its rerun; then
+   ``bench/globals.py`` (10 globals: one task vs ten community.mysql tasks) if present.
+5. Writes ``bench/out/results.json`` and ``bench/out/results.md`` and prints the table.
+
+Every container it makes is named ``steadydb-bench-*`` and removed at the end, also on
+failure or Ctrl-C. All load runs inside the containers against their own loopback.
+
+    .venv/bin/python bench/resilience.py [--repeats 3] [--skip-speed] [--keep]
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import statistics
+import string
+import subprocess
+import sys
+import time
+
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, "bench")
+OUT = os.path.join(BENCH, "out")
+IMAGE = "localhost/steadydb:bookworm"
+PREFIX = "steadydb-bench-"
+LABEL = "steadydb.bench=1"
+MAIN = PREFIX + "1"
+APP_DIR = "/srv/shop"
+PODMAN_RUN = ["--systemd=always", "--network", "none",
+              "--ulimit", "nofile=10000:10000", "--ulimit", "nproc=4096:4096"]
+# Limits of the whole run (the issue: under 30 minutes on a fresh machine).
+RUN_LIMIT_S = 25 * 60
+
+STARTED = time.monotonic()
+CREATED = []
+
+
+def log(msg):
+    print("[bench %6.1fs] %s" % (time.monotonic() - STARTED, msg), flush=True)
+
+
+def run(cmd, timeout=600, check=True, stdin=None, capture=True):
+    """Run a host command, bounded in time."""
+    proc = subprocess.run(cmd, input=stdin, capture_output=capture, text=True,
+                          timeout=timeout, check=False)
+    if check and proc.returncode != 0:
+        raise RuntimeError("command failed (rc=%d): %s\n%s%s" % (
+            proc.returncode, " ".join(cmd), (proc.stdout or "")[-2000:],
+            (proc.stderr or "")[-2000:]))
+    return proc
+
+
+def podman(*args, **kw):
+    return run(["podman"] + list(args), **kw)
+
+
+def cexec(name, *cmd, timeout=300, check=True, stdin=None, env=None):
+    args = ["exec"]
+    if stdin is not None:
+        args.append("-i")
+    for key, value in (env or {}).items():
+        args += ["-e", "%s=%s" % (key, value)]
+    return podman(*(args + [name] + list(cmd)), timeout=timeout, check=check, stdin=stdin)
+
+
+def cjson(name, *cmd, timeout=300, env=None):
+    """Run an in-container driver and parse its last stdout line as JSON."""
+    proc = cexec(name, *cmd, timeout=timeout, check=False, env=env)
+    try:
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        raise RuntimeError("%s printed no JSON (rc=%d):\n%s\n%s" % (
+            " ".join(cmd), proc.returncode, proc.stdout[-2000:], proc.stderr[-2000:]))
+
+
+def password():
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(24))
+
+
+# --- containers --------------------------------------------------------------------------
+
+def remove_containers(names=None):
+    names = names if names is not None else list(CREATED)
+    for name in names:
+        podman("rm", "-f", "-t", "5", name, check=False, timeout=120)
+        if name in CREATED:
+            CREATED.remove(name)
+
+
+def create_container(name):
+    podman("rm", "-f", "-t", "5", name, check=False, timeout=120)
+    podman(*(["run", "-d", "--name", name, "--hostname", name, "--label", LABEL]
+             + PODMAN_RUN + [IMAGE, "/sbin/init"]), timeout=120)
+    CREATED.append(name)
+
+
+def wait_mariadb(name, limit=120):
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < limit:
+        if cexec(name, "mariadb-admin", "--silent", "ping", check=False,
+                 timeout=30).returncode == 0:
+            return time.monotonic() - t0
+        time.sleep(1)
+    raise RuntimeError("MariaDB in %s did not answer within %d s" % (name, limit))
+
+
+def sql(name, text, timeout=60):
+    return cexec(name, "mariadb", "--batch", "--skip-column-names", stdin=text,
+                 timeout=timeout).stdout
+
+
+def prepare_accounts(name, pw):
+    """The apps' databases and accounts: the app's provisioning, not steadydb's job."""
+    statements = []
+    for app in ("shop", "runaway"):
+        statements.append("CREATE DATABASE IF NOT EXISTS %s CHARACTER SET utf8mb4;" % app)
+        statements.append("CREATE USER IF NOT EXISTS '%s'@'localhost' IDENTIFIED BY '%s';"
+                          % (app, pw[app]))
+        statements.append("GRANT ALL PRIVILEGES ON %s.* TO '%s'@'localhost';" % (app, app))
+    sql(name, "\n".join(statements) + "\n")
+
+
+def baseline_server(name, wait_timeout):
+    """Packaged defaults plus the bench's short wait_timeout (an option file, so it also
+    holds after restarts)."""
+    cnf = ("# steadydb benchmark: the short idle timeout both runs share\n[mysqld]\n"
+           "wait_timeout = %d\ninteractive_timeout = %d\n" % (wait_timeout, wait_timeout))
+    cexec(name, "sh", "-c", "cat > /etc/mysql/mariadb.conf.d/60-bench-wait-timeout.cnf",
+          stdin=cnf)
+    cexec(name, "systemctl", "restart", "mariadb", timeout=180)
+    wait_mariadb(name)
+
+
+def install_app(name, pw):
+    cexec(name, "mkdir", "-p", APP_DIR, "/srv/runaway")
+    podman("cp", os.path.join(BENCH, "app") + "/.", "%s:%s/" % (name, APP_DIR), timeout=120)
+    cexec(name, "sh", "-c", "umask 077; cat > %s/baseline_db.json" % APP_DIR,
+          stdin=json.dumps({"password": pw["shop"]}))
+    cexec(name, "sh", "-c", "umask 077; cat > /srv/runaway/secret.json",
+          stdin=json.dumps({"user": "runaway", "password": pw["runaway"], "db": "runaway"}))
+    set_mode(name, "baseline", restart=False)
+    cexec(name, "cp", APP_DIR + "/bench-web.service", "/etc/systemd/system/bench-web.service")
+    cexec(name, "python3", APP_DIR + "/manage.py", "migrate", "--noinput", timeout=180)
+    cexec(name, "systemctl", "daemon-reload")
+    cexec(name, "systemctl", "start", "bench-web", timeout=120)
+    wait_web(name)
+
+
+def set_mode(name, mode, restart=True):
+    cexec(name, "sh", "-c", "echo %s > %s/BENCH_MODE" % (mode, APP_DIR))
+    if restart:
+        cexec(name, "systemctl", "restart", "bench-web", timeout=120)
+        wait_web(name)
+
+
+def wait_web(name):
+    res = cjson(name, "python3", APP_DIR + "/drive.py", "waitweb", timeout=60)
+    if not res.get("web"):
+        status = cexec(name, "systemctl", "status", "--no-pager", "bench-web", check=False)
+        raise RuntimeError("the bench app does not answer:\n" + status.stdout[-2000:])
+
+
+def ensure_up(name):
+    """After a kill: make sure MariaDB runs again (start it if systemd did not) and the
+    app answers, so the next repeat starts from the same state."""
+    restarted_by_hand = False
+    if cexec(name, "mariadb-admin", "--silent", "ping", check=False).returncode != 0:
+        state = cexec(name, "systemctl", "is-active", "mariadb", check=False).stdout.strip()
+        if state not in ("active", "activating"):
+            cexec(name, "systemctl", "reset-failed", "mariadb", check=False)
+            cexec(name, "systemctl", "start", "mariadb", timeout=180, check=False)
+            restarted_by_hand = True
+        wait_mariadb(name)
+    wait_web(name)
+    return restarted_by_hand
+
+
+def server_snapshot(name):
+    out = sql(name, "SELECT @@version, @@max_connections, @@wait_timeout, "
+                    "@@max_user_connections;").split("\t")
+    caps = sql(name, "SELECT User, max_user_connections FROM mysql.user "
+                     "WHERE User IN ('shop','runaway') ORDER BY User;")
+    unit = cexec(name, "systemctl", "show", "mariadb", "-p", "Restart", "-p", "RestartUSec",
+                 "-p", "LimitNOFILE", "-p", "OOMScoreAdjust").stdout
+    props = dict(line.split("=", 1) for line in unit.strip().splitlines() if "=" in line)
+    return {
+        "version": out[0].strip(),
+        "max_connections": int(out[1]),
+        "wait_timeout": int(out[2]),
+        "max_user_connections_global": int(out[3]),
+        "account_caps": {u: int(c) for u, c in
+                         (line.split("\t") for line in caps.strip().splitlines() if line)},
+        "unit": props,
+    }
+
+
+def app_snapshot(name):
+    """What the Django app actually runs with (the settings module, evaluated)."""
+    code = ("import django,json,os;os.environ.setdefault('DJANGO_SETTINGS_MODULE',"
+            "'benchsite.settings');django.setup();from django.conf import settings as s;"
+            "d=s.DATABASES['default'];o=d.get('OPTIONS',{});"
+            "print(json.dumps({'mode':s.BENCH_DB_MODE,'CONN_MAX_AGE':d.get('CONN_MAX_AGE'),"
+            "'CONN_HEALTH_CHECKS':d.get('CONN_HEALTH_CHECKS',False),"
+            "'HOST':d.get('HOST'),'connect_timeout':o.get('connect_timeout'),"
+            "'read_timeout':o.get('read_timeout')}))")
+    proc = cexec(name, "sh", "-c", "cd %s && python3 -c \"%s\"" % (APP_DIR, code), check=False)
+    try:
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return {"error": proc.stderr[-400:]}
+
+
+# --- faults ------------------------------------------------------------------------------
+
+def run_faults(name, mode, demand, repeats):
+    peak = demand["peak"]
+    gap = demand["wait_timeout"] + 2
+    res = {"idle": [], "kill": [], "flood": [], "runaway": []}
+    drive = ["python3", APP_DIR + "/drive.py"]
+    for i in range(repeats):
+        log("%s: faults 1+2 (idle gap %d s), repeat %d/%d" % (mode, gap, i + 1, repeats))
+        res["idle"].append(cjson(name, *(drive + ["idle", "--gap", str(gap)]), timeout=gap + 200))
+    for i in range(repeats):
+        log("%s: fault 3 (kill -9 mariadbd), repeat %d/%d" % (mode, i + 1, repeats))
+        r = cjson(name, *(drive + ["kill"]), timeout=180)
+        r["restarted_by_hand"] = ensure_up(name)
+        res["kill"].append(r)
+        time.sleep(2)
+    for i in range(repeats):
+        log("%s: fault 4 (flood of %d connections), repeat %d/%d" % (mode, peak, i + 1, repeats))
+        res["flood"].append(cjson(name, *(drive + ["flood", "--connections", str(peak)]),
+                                  timeout=200))
+    for i in range(repeats):
+        log("%s: fault 5 (runaway app, then the app's peak), repeat %d/%d"
+            % (mode, i + 1, repeats))
+        res["runaway"].append(cjson(name, *(drive + ["runaway", "--connections", str(peak),
+                                                     "--attempts", str(demand["runaway_attempts"])]),
+                                    timeout=300))
+    return res
+
+
+# --- ansible -----------------------------------------------------------------------------
+
+def write_inventory(path, hosts, demand_vars, with_app=True):
+    apps = [{
+        "name": "shop",
+        "settings_dir": APP_DIR + "/benchsite",
+        "env_file": APP_DIR + "/shop.env",
+        "owner": "root",
+        "group": "root",
+        "db_host": "127.0.0.1",
+        "db_port": 3306,
+        "db_password_var": "bench_shop_db_password",
+        "driver": "pymysql",
+    }]
+    inv = {"all": {
+        "vars": dict(demand_vars, **{
+            "ansible_connection": "containers.podman.podman",
+            "ansible_python_interpreter": "/usr/bin/python3",
+            "steadydb_login_unix_socket": "/run/mysqld/mysqld.sock",
+            "steadydb_login_user": "root",
+            "django_db_settings_apps": apps,
+        }),
+        "children": {
+            "db": {"hosts": {h: {"ansible_host": h} for h in hosts}},
+            "app": {"hosts": {h: {"ansible_host": h} for h in hosts} if with_app else {}},
+        },
+    }}
+    with open(path, "w") as fh:
+        fh.write("# generated by bench/resilience.py\n")
+        yaml.safe_dump(inv, fh, sort_keys=False)
+
+
+def ansible_playbook(inventory, secrets_file, logname, forks=1):
+    exe = shutil.which("ansible-playbook", path=os.path.dirname(sys.executable) + os.pathsep
+                       + os.environ.get("PATH", ""))
+    if not exe:
+        raise RuntimeError("ansible-playbook not found (run `make deps` first)")
+    cmd = [exe, "-i", inventory, "-e", "@" + secrets_file, "-f", str(forks),
+           os.path.join(ROOT, "playbooks", "harden-db.yml")]
+    t0 = time.monotonic()
+    proc = run(cmd, timeout=900, check=False)
+    seconds = time.monotonic() - t0
+    with open(os.path.join(OUT, logname), "w") as fh:
+        fh.write(proc.stdout + "\n" + proc.stderr)
+    if proc.returncode != 0:
+        raise RuntimeError("harden-db.yml failed (rc=%d), see bench/out/%s:\n%s" % (
+            proc.returncode, logname, proc.stdout[-3000:]))
+    changed = sum(int(m) for m in re.findall(r"\bchanged=(\d+)", proc.stdout))
+    return {"seconds": round(seconds, 1), "changed": changed}
+
+
+# --- numbers -----------------------------------------------------------------------------
+
+def med(values):
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    m = statistics.median(values)
+    return round(m, 2) if isinstance(m, float) else m
+
+
+def merge_codes(items):
+    codes = {}
+    for item in items:
+        for k, v in (item or {}).get("codes", {}).items():
+            codes[k] = codes.get(k, 0) + v
+    return codes
+
+
+def summarize(res):
+    """Per fault: medians over repeats, every repeat's raw numbers, error codes."""
+    s = {}
+    worker = [r["worker"] for r in res["idle"]]
+    web = [r["web"] for r in res["idle"]]
+    s["1_idle_worker"] = {"ops": med([w.get("ops") for w in worker]),
+                          "failed_median": med([w.get("failed") for w in worker]),
+                          "failed_each": [w.get("failed") for w in worker],
+                          "codes": merge_codes(worker)}
+    s["2_web_idle"] = {"ops": med([w.get("ops") for w in web]),
+                       "failed_median": med([w.get("failed") for w in web]),
+                       "failed_each": [w.get("failed") for w in web],
+                       "codes": merge_codes(web)}
+    kill = res["kill"]
+    s["3_kill_mysqld"] = {"recovery_s_median": med([k.get("recovery_s") for k in kill]),
+                          "recovery_s_each": [k.get("recovery_s") for k in kill],
+                          "failed_median": med([k.get("failed") for k in kill]),
+                          "failed_each": [k.get("failed") for k in kill],
+                          "failed_after_first_success_each":
+                              [k.get("failed_after_first_success") for k in kill],
+                          "rate_per_s": kill[0].get("rate_per_s") if kill else None,
+                          "restarted_by_hand_each": [k.get("restarted_by_hand") for k in kill],
+                          "codes": merge_codes(kill)}
+    flood = res["flood"]
+    s["4_flood"] = {"ops": med([f.get("ops") for f in flood]),
+                    "failed_median": med([f.get("failed") for f in flood]),
+                    "failed_each": [f.get("failed") for f in flood],
+                    "codes": merge_codes(flood)}
+    ra = res["runaway"]
+    s["5_runaway"] = {"app_ops": med([r["app"].get("ops") for r in ra]),
+                      "app_failed_median": med([r["app"].get("failed") for r in ra]),
+                      "app_failed_each": [r["app"].get("failed") for r in ra],
+                      "app_codes": merge_codes([r["app"] for r in ra]),
+                      "runaway_held_median": med([r["runaway"].get("held") for r in ra]),
+                      "runaway_refused_median": med([r["runaway"].get("refused") for r in ra]),
+                      "runaway_codes": merge_codes([r["runaway"] for r in ra])}
+    return s
+
+
+def fmt_codes(codes):
+    if not codes:
+        return ""
+    return " (" + ", ".join("%s x%d" % (k, v) for k, v in sorted(codes.items())) + ")"
+
+
+def cell(summary, fault, mode):
+    x = summary.get(mode, {}).get(fault)
+    if x is None:
+        return "not run"
+    if fault in ("1_idle_worker", "2_web_idle", "4_flood"):
+        return "%s / %s failed%s" % (x["failed_median"], x["ops"], fmt_codes(x["codes"]))
+    if fault == "3_kill_mysqld":
+        rec = x["recovery_s_median"]
+        return "%s s; %s failed%s" % ("never" if rec is None else rec, x["failed_median"],
+                                      fmt_codes(x["codes"]))
+    if fault == "5_runaway":
+        return ("app: %s / %s failed%s; runaway held %s, refused %s%s" % (
+            x["app_failed_median"], x["app_ops"], fmt_codes(x["app_codes"]),
+            x["runaway_held_median"], x["runaway_refused_median"],
+            fmt_codes(x["runaway_codes"])))
+    return "?"
+
+
+def markdown(result):
+    d = result["demand"]
+    summ = result["summary"]
+    lines = []
+    lines.append("Measured %s on %s (%s CPUs, %s GiB RAM), image %s, %s; %d repeats, "
+                 "medians; run time %s s." % (
+                     result["date"], result["machine"]["os"], result["machine"]["nproc"],
+                     result["machine"]["mem_gib"], IMAGE,
+                     result["server"].get("baseline", {}).get("version", "?"),
+                     result["repeats"], result["run_seconds"]))
+    lines.append("")
+    lines.append("| fault | measure | baseline | hardened |")
+    lines.append("| --- | --- | --- | --- |")
+    rows = [
+        ("1_idle_worker", "1. idle worker: jobs after a %d s gap (wait_timeout %d s)"
+         % (d["wait_timeout"] + 2, d["wait_timeout"]), "failed jobs / jobs"),
+        ("2_web_idle", "2. web: requests after a %d s idle gap" % (d["wait_timeout"] + 2),
+         "failed requests / requests"),
+        ("3_kill_mysqld", "3. `kill -9` of mariadbd under %s req/s"
+         % (summ.get("baseline", summ.get("hardened", {})).get("3_kill_mysqld", {})
+            .get("rate_per_s")), "s until the next request succeeds; failed requests"),
+        ("4_flood", "4. flood: the declared peak of %d connections at once" % d["peak"],
+         "refused connections / peak"),
+        ("5_runaway", "5. runaway second app, then the app's peak of %d" % d["peak"],
+         "protected app failed / peak; runaway's connections"),
+    ]
+    for key, label, measure in rows:
+        lines.append("| %s | %s | %s | %s |" % (label, measure, cell(summ, key, "baseline"),
+                                              cell(summ, key, "hardened")))
+    srv = result["server"]
+    lines.append("")
+    lines.append("| setting (as measured) | baseline | hardened |")
+    lines.append("| --- | --- | --- |")
+
+    def sv(mode, *path):
+        x = srv.get(mode)
+        for p in path:
+            if not isinstance(x, dict):
+                return "-"
+            x = x.get(p)
+        return "-" if x is None else x
+
+    app = result.get("app", {})
+
+    def av(mode, key):
+        x = app.get(mode, {}).get(key)
+        return "-" if x is None else x
+
+    for label, path in (("max_connections", ("max_connections",)),
+                        ("wait_timeout", ("wait_timeout",)),
+                        ("max_user_connections shop / runaway", None),
+                        ("mariadb.service Restart", ("unit", "Restart")),
+                        ("mariadb.service RestartSec", ("unit", "RestartUSec"))):
+        if path is None:
+            vals = ["%s / %s" % (sv(m, "account_caps", "shop"), sv(m, "account_caps", "runaway"))
+                    for m in ("baseline", "hardened")]
+        else:
+            vals = [sv(m, *path) for m in ("baseline", "hardened")]
+        lines.append("| %s | %s | %s |" % (label, vals[0], vals[1]))
+    for key in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "connect_timeout"):
+        lines.append("| Django %s (web) | %s | %s |" % (key, av("baseline", key),
+                                                        av("hardened", key)))
+    sp = result.get("speed", {})
+    if sp:
+        lines.append("")
+        lines.append("| speed | seconds | tasks changed |")
+        lines.append("| --- | --- | --- |")
+        for key, label in (("converge_1", "harden-db.yml, 1 host, first run"),
+                           ("rerun_1", "harden-db.yml, 1 host, rerun (idempotent)"),
+                           ("converge_3", "harden-db.yml, 3 hosts (forks 3), first run"),
+                           ("rerun_3", "harden-db.yml, 3 hosts (forks 3), rerun")):
+            x = sp.get(key)
+            if isinstance(x, dict) and "seconds" in x:
+                lines.append("| %s | %s | %s |" % (label, x["seconds"], x["changed"]))
+            elif x:
+                lines.append("| %s | %s | |" % (label, x))
+        g = sp.get("globals")
+        if isinstance(g, dict) and g.get("markdown"):
+            lines.append("")
+            lines.append(g["markdown"].strip())
+        elif g:
+            lines.append("")
+            lines.append("10 globals, one task vs ten community.mysql.mysql_variables tasks: %s"
+                         % (g if isinstance(g, str) else json.dumps(g)))
+    if result.get("errors"):
+        lines.append("")
+        lines.append("Not measured: " + "; ".join(result["errors"]))
+    return "\n".join(lines) + "\n"
+
+
+# --- main --------------------------------------------------------------------------------
+
+def machine():
+    mem = 0
+    with open("/proc/meminfo") as fh:
+        for line in fh:
+            if line.startswith("MemTotal:"):
+                mem = int(line.split()[1]) * 1024
+    osname = platform.platform()
+    try:
+        with open("/etc/os-release") as fh:
+            for line in fh:
+                if line.startswith("PRETTY_NAME="):
+                    osname = line.split("=", 1)[1].strip().strip('"')
+    except OSError:
+        pass
+    return {"nproc": os.cpu_count(), "mem_gib": round(mem / 2 ** 30, 1), "os": osname}
+
+
+def globals_bench():
+    """bench/globals.py (another part of the benchmark), if it is there."""
+    script = os.path.join(BENCH, "globals.py")
+    if not os.path.exists(script):
+        return "not run: bench/globals.py is not in this tree yet"
+    out_json = os.path.join(OUT, "globals.json")
+    proc = run([sys.executable, script, "--json", out_json], timeout=900, check=False)
+    with open(os.path.join(OUT, "globals.log"), "w") as fh:
+        fh.write(proc.stdout + "\n" + proc.stderr)
+    if proc.returncode != 0:
+        return "bench/globals.py failed (rc=%d), see bench/out/globals.log" % proc.returncode
+    try:
+        with open(out_json) as fh:
+            return json.load(fh)
+    except (OSError, ValueError):
+        return {"markdown": proc.stdout.strip()}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--skip-speed", action="store_true",
+                        help="no 3-host converge and no globals benchmark")
+    parser.add_argument("--baseline-only", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="leave the main container running")
+    args = parser.parse_args()
+    args.repeats = max(1, min(args.repeats, 10))
+
+    os.environ.setdefault("CONTAINERS_CONF", os.path.join(ROOT, ".config", "containers.conf"))
+    os.environ.setdefault("ANSIBLE_CONFIG", os.path.join(ROOT, "ansible.cfg"))
+    os.chdir(ROOT)
+    os.makedirs(OUT, exist_ok=True)
+    if podman("image", "exists", IMAGE, check=False).returncode != 0:
+        sys.exit("bench: %s is missing; run `make images` (or `make bench`)" % IMAGE)
+
+    with open(os.path.join(BENCH, "demand.yml")) as fh:
+        demand_vars = yaml.safe_load(fh)
+    shop = next(a for a in demand_vars["steadydb_apps"] if a["name"] == "shop")
+    peak = (shop["app_hosts"] * shop["processes_per_host"] * shop["threads_per_process"]
+            + shop["background_workers"] * shop.get("worker_concurrency", 1))
+    demand = {"peak": peak, "wait_timeout": demand_vars["steadydb_wait_timeout"],
+              "runaway_attempts": 300}
+
+    pw = {"shop": password(), "runaway": password()}
+    secrets_file = os.path.join(OUT, "secrets.yml")
+    fd = os.open(secrets_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        yaml.safe_dump({"bench_shop_db_password": pw["shop"],
+                        "bench_runaway_db_password": pw["runaway"]}, fh)
+
+    result = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+              "machine": machine(), "image": IMAGE, "repeats": args.repeats,
+              "demand": demand, "server": {}, "app": {}, "raw": {}, "summary": {},
+              "speed": {}, "errors": []}
+
+    def on_signal(signum, _frame):
+        raise KeyboardInterrupt("signal %d" % signum)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    rc = 0
+    try:
+        log("creating %s from %s" % (MAIN, IMAGE))
+        create_container(MAIN)
+        wait_mariadb(MAIN)
+        prepare_accounts(MAIN, pw)
+        baseline_server(MAIN, demand["wait_timeout"])
+        install_app(MAIN, pw)
+        result["server"]["baseline"] = server_snapshot(MAIN)
+        result["app"]["baseline"] = app_snapshot(MAIN)
+        raw = run_faults(MAIN, "baseline", demand, args.repeats)
+        result["raw"]["baseline"] = raw
+        result["summary"]["baseline"] = summarize(raw)
+
+        harden = os.path.join(ROOT, "playbooks", "harden-db.yml")
+        if args.baseline_only:
+            result["errors"].append("hardened half skipped (--baseline-only)")
+        elif not os.path.exists(harden):
+            result["errors"].append("hardened half: playbooks/harden-db.yml is not in this tree yet")
+        else:
+            inv = os.path.join(OUT, "inventory-1.yml")
+            write_inventory(inv, [MAIN], demand_vars)
+            log("hardening %s with playbooks/harden-db.yml" % MAIN)
+            result["speed"]["converge_1"] = ansible_playbook(inv, secrets_file, "harden-1.log")
+            log("rerun (idempotence)")
+            result["speed"]["rerun_1"] = ansible_playbook(inv, secrets_file, "harden-1-rerun.log")
+            set_mode(MAIN, "hardened")
+            result["server"]["hardened"] = server_snapshot(MAIN)
+            result["app"]["hardened"] = app_snapshot(MAIN)
+            raw = run_faults(MAIN, "hardened", demand, args.repeats)
+            result["raw"]["hardened"] = raw
+            result["summary"]["hardened"] = summarize(raw)
+        if not args.keep:
+            remove_containers([MAIN])
+
+        if not args.skip_speed and not args.baseline_only and os.path.exists(harden):
+            names = [PREFIX + "m%d" % i for i in (1, 2, 3)]
+            log("speed: 3 fresh containers")
+            for n in names:
+                create_container(n)
+            for n in names:
+                wait_mariadb(n)
+                prepare_accounts(n, pw)
+                cexec(n, "mkdir", "-p", APP_DIR + "/benchsite")
+            inv3 = os.path.join(OUT, "inventory-3.yml")
+            write_inventory(inv3, names, demand_vars)
+            log("speed: harden-db.yml on 3 hosts, forks 3")
+            result["speed"]["converge_3"] = ansible_playbook(inv3, secrets_file, "harden-3.log",
+                                                             forks=3)
+            result["speed"]["rerun_3"] = ansible_playbook(inv3, secrets_file,
+                                                          "harden-3-rerun.log", forks=3)
+            remove_containers(names)
+        if not args.skip_speed:
+            log("speed: bench/globals.py")
+            result["speed"]["globals"] = globals_bench()
+    except KeyboardInterrupt as exc:
+        result["errors"].append("interrupted (%s)" % exc)
+        rc = 130
+    except Exception as exc:  # report what was measured, then fail
+        result["errors"].append(str(exc).splitlines()[0][:300])
+        log("ERROR: %s" % exc)
+        rc = 1
+    finally:
+        if args.keep and MAIN in CREATED:
+            CREATED.remove(MAIN)
+        remove_containers()
+    result["run_seconds"] = round(time.monotonic() - STARTED)
+    with open(os.path.join(OUT, "results.json"), "w") as fh:
+        json.dump(result, fh, indent=2, sort_keys=True)
+    md = markdown(result)
+    with open(os.path.join(OUT, "results.md"), "w") as fh:
+        fh.write(md)
+    print()
+    print(md)
+    if result["run_seconds"] > RUN_LIMIT_S:
+        log("WARNING: the run took %d s, above the %d s budget" % (result["run_seconds"],
+                                                                 RUN_LIMIT_S))
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
