@@ -1,0 +1,157 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: steadydb contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: mysql_user_limits
+short_description: Set MAX_USER_CONNECTIONS on existing MySQL/MariaDB accounts
+description:
+  - Runs C(ALTER USER ... WITH MAX_USER_CONNECTIONS n) for each account whose current
+    limit differs, in one connection.
+  - Never creates an account. An account that does not exist (yet) is reported in
+    RV(missing) and, by default, as a warning (O(on_missing)).
+version_added: "0.1.0"
+author: steadydb contributors
+options:
+  accounts:
+    description:
+      - The accounts and their limits, for example C(steadydb_plan.server.user_limits).
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      user:
+        description: The user part of the account.
+        type: str
+        required: true
+      host:
+        description: The host part of the account.
+        type: str
+        default: "%"
+      max_user_connections:
+        description: The limit; C(0) means no per-account limit.
+        type: int
+        required: true
+      app:
+        description: The application the account belongs to (only used in messages).
+        type: str
+  on_missing:
+    description: What to do about accounts that do not exist. V(warn) warns, V(fail)
+      fails before changing anything, V(ignore) only lists them in RV(missing).
+    type: str
+    choices: [warn, fail, ignore]
+    default: warn
+extends_documentation_fragment: [steadydb_login]
+notes:
+  - Supports C(check_mode) and C(diff) (one line per account).
+'''
+
+EXAMPLES = r'''
+- name: Per-application connection caps from the plan
+  mysql_user_limits:
+    login_unix_socket: /run/mysqld/mysqld.sock
+    accounts: "{{ steadydb_plan.server.user_limits }}"
+'''
+
+RETURN = r'''
+changes:
+  description: Accounts changed (or that would be), with the limit before and after.
+  type: list
+  elements: dict
+  returned: always
+  sample: [{account: "web@%", before: 0, after: 13}]
+missing:
+  description: Accounts that do not exist (C(user@host)).
+  type: list
+  elements: str
+  returned: always
+  sample: ["worker@%"]
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.steadydb.connection import connect, error_message, login_argument_spec
+
+
+def main():
+    argument_spec = login_argument_spec()
+    argument_spec.update(
+        accounts=dict(type="list", elements="dict", required=True, options=dict(
+            user=dict(type="str", required=True),
+            host=dict(type="str", default="%"),
+            max_user_connections=dict(type="int", required=True),
+            app=dict(type="str"),
+        )),
+        on_missing=dict(type="str", default="warn", choices=["warn", "fail", "ignore"]),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    result = dict(changed=False, changes=[], missing=[])
+    accounts = module.params["accounts"]
+    for account in accounts:
+        if not 0 <= account["max_user_connections"] <= 2147483647:
+            module.fail_json(msg="max_user_connections for %s@%s must be between 0 and 2147483647, "
+                                 "not %d; nothing was changed." % (
+                                     account["user"], account["host"],
+                                     account["max_user_connections"]), **result)
+    if not accounts:
+        module.exit_json(**result)
+
+    conn = connect(module)
+    target = conn.steadydb_target
+    todo = []
+    try:
+        with conn.cursor() as cursor:
+            for account in accounts:
+                name = "%s@%s" % (account["user"], account["host"])
+                cursor.execute("SELECT max_user_connections FROM mysql.user WHERE User = %s AND Host = %s",
+                               [account["user"], account["host"]])
+                row = cursor.fetchone()
+                if row is None:
+                    result["missing"].append(name)
+                    continue
+                if int(row[0]) != account["max_user_connections"]:
+                    todo.append((account, name, int(row[0])))
+    except Exception as exc:
+        module.fail_json(msg=error_message(exc, target, "reading mysql.user"), **result)
+
+    if result["missing"]:
+        text = ("account%s %s do%s not exist: create %s first (this module never creates "
+                "accounts); the limit applies once %s rerun" % (
+                    "s" if len(result["missing"]) > 1 else "", ", ".join(result["missing"]),
+                    "" if len(result["missing"]) > 1 else "es",
+                    "them" if len(result["missing"]) > 1 else "it",
+                    "the task is"))
+        if module.params["on_missing"] == "fail":
+            conn.close()
+            module.fail_json(msg="The " + text + "; nothing was changed.", **result)
+        if module.params["on_missing"] == "warn":
+            module.warn("The " + text + ".")
+
+    before, after = [], []
+    try:
+        with conn.cursor() as cursor:
+            for account, name, current in todo:
+                if not module.check_mode:
+                    cursor.execute("ALTER USER %%s@%%s WITH MAX_USER_CONNECTIONS %d"
+                                   % account["max_user_connections"],
+                                   [account["user"], account["host"]])
+                result["changes"].append(dict(account=name, before=current,
+                                              after=account["max_user_connections"]))
+                before.append("%s max_user_connections = %d\n" % (name, current))
+                after.append("%s max_user_connections = %d\n" % (name, account["max_user_connections"]))
+    except Exception as exc:
+        module.fail_json(msg=error_message(exc, target, "altering %s" % name), **result)
+    finally:
+        conn.close()
+    result["changed"] = bool(result["changes"])
+    if before:
+        result["diff"] = dict(before="".join(before), after="".join(after))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
