@@ -773,10 +773,10 @@ def _memory(mem, variables, p, max_connections, warnings):
             raise PlanError(
                 "the memory budget does not fit (rule: server buffers + max_connections x "
                 "per-thread buffers <= memory_fraction x RAM): %s; %s; lower the demand "
-                "(apps, headroom_percent, admin_reserve), the per-thread buffers, or use a "
-                "host with more RAM"
+                "(apps, headroom_percent, admin_reserve) or the largest other terms (%s), or "
+                "use a host with more RAM"
                 % (_formula(values, per_thread, max_connections, server, max_total, allowed,
-                            fraction, total), why))
+                            fraction, total), why, _largest_terms(values, max_connections)))
         new_pool = candidate
         values["innodb_buffer_pool_size"] = new_pool
         server, max_total = arithmetic(values)
@@ -799,6 +799,18 @@ def _memory(mem, variables, p, max_connections, warnings):
                             fraction, total),
     }
     return memory, new_pool
+
+
+def _largest_terms(values, max_connections, count=3):
+    """The biggest contributions to the budget besides the buffer pool, as text."""
+    terms = [(values.get(k, 0), k) for k in SERVER_BUFFER_VARS if k != "innodb_buffer_pool_size"]
+    terms += [(values[k] * max_connections, "%s x %d connections" % (k, max_connections))
+              for k in PER_THREAD_VARS]
+    tmp = min(values["tmp_table_size"], values["max_heap_table_size"])
+    terms.append((tmp * max_connections, "min(tmp_table_size, max_heap_table_size) x %d "
+                  "connections" % max_connections))
+    terms.sort(key=lambda term: -term[0])
+    return ", ".join("%s = %d" % (name, size) for size, name in terms[:count] if size)
 
 
 def _formula(values, per_thread, max_connections, server, max_total, allowed, fraction, total):

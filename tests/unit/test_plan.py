@@ -175,6 +175,8 @@ def test_demand_beyond_ram_fails_even_with_shrink():
     msg = str(err.value)
     assert "memory budget does not fit" in msg and "min_buffer_pool_size" in msg
     assert "max_connections 50 x 18776064" in msg  # ceil(32 x 1.25) = 40 + 10
+    assert ("largest other terms (min(tmp_table_size, max_heap_table_size) x 50 connections "
+            "= 838860800, thread_stack x 50 connections = 52428800" in msg)
 
 
 # --- worked example 3: field report 4, hosting provider with wait_timeout 300 -----------------
