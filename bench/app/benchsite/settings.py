@@ -31,15 +31,19 @@ def _bench_mode():
 
 BENCH_DB_MODE = _bench_mode()
 
+# Both modes use PyMySQL (Debian's python3-pymysql in the image). Debian 12 ships
+# PyMySQL 1.0.2, which tells Django (through install_as_MySQLdb) that it is version
+# 1.0.2; Django's MySQL backend then refuses to load ("mysqlclient 1.4.3 or newer is
+# required"). PyMySQL >= 1.1 reports a compatible version itself. Same shim for both
+# modes, before the rendered snippet calls install_as_MySQLdb().
+import pymysql  # noqa: E402
+
+if tuple(getattr(pymysql, "version_info", (0,))[:3]) < (1, 4, 3):
+    pymysql.version_info = (1, 4, 6, "final", 0)
+
 if BENCH_DB_MODE == "hardened":
     from .steadydb_db import DATABASES  # noqa: E402,F401  rendered by steadydb
 else:
-    import pymysql
-
-    # Debian 12's PyMySQL 1.0.2 reports its own version to Django, which asks for
-    # mysqlclient >= 1.4.3; PyMySQL >= 1.1 reports a compatible one by itself.
-    if getattr(pymysql, "version_info", (0,)) < (1, 4, 3):
-        pymysql.version_info = (1, 4, 6, "final", 0)
     pymysql.install_as_MySQLdb()
     _secret = json.loads((BASE_DIR / "baseline_db.json").read_text())
     DATABASES = {

@@ -21,22 +21,13 @@ def job_runner():
     """Return run(fn) that executes one job the way the current mode does."""
     if settings.BENCH_DB_MODE != "hardened":
         return lambda fn: fn()
-    from benchsite import steadydb_worker as helper  # rendered by steadydb
+    from benchsite.steadydb_worker import db_job  # rendered by steadydb
 
-    # The helper's documented entry points, in order of preference.
-    for name in ("db_job", "steadydb_job", "job"):
-        wrap = getattr(helper, name, None)
-        if callable(wrap):
-            return lambda fn: wrap(fn)()
-    for name in ("fresh_connections", "db_connections", "job_context"):
-        ctx = getattr(helper, name, None)
-        if callable(ctx):
-            def run(fn, ctx=ctx):
-                with ctx():
-                    return fn()
-            return run
-    raise RuntimeError("benchsite/steadydb_worker.py has no decorator or context manager "
-                       "the benchmark knows: %s" % sorted(n for n in dir(helper) if not n.startswith("_")))
+    def run(fn):
+        # The helper's documented consumer-loop form: one `with db_job():` per job.
+        with db_job():
+            return fn()
+    return run
 
 
 class Command(BaseCommand):
