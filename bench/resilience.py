@@ -206,6 +206,10 @@ def server_snapshot(name):
     unit = cexec(name, "systemctl", "show", "mariadb", "-p", "Restart", "-p", "RestartUSec",
                  "-p", "LimitNOFILE", "-p", "OOMScoreAdjust").stdout
     props = dict(line.split("=", 1) for line in unit.strip().splitlines() if "=" in line)
+    # Debian enables mariadb.socket: systemd itself holds port 3306 and the unix socket,
+    # so connections made while mariadbd is down wait instead of being refused.
+    props["mariadb.socket"] = cexec(name, "systemctl", "is-active", "mariadb.socket",
+                                    check=False).stdout.strip()
     return {
         "version": out[0].strip(),
         "max_connections": int(out[1]),
@@ -446,7 +450,8 @@ def markdown(result):
                         ("wait_timeout", ("wait_timeout",)),
                         ("max_user_connections shop / runaway", None),
                         ("mariadb.service Restart", ("unit", "Restart")),
-                        ("mariadb.service RestartSec", ("unit", "RestartUSec"))):
+                        ("mariadb.service RestartSec", ("unit", "RestartUSec")),
+                        ("mariadb.socket (socket activation)", ("unit", "mariadb.socket"))):
         if path is None:
             vals = ["%s / %s" % (sv(m, "account_caps", "shop"), sv(m, "account_caps", "runaway"))
                     for m in ("baseline", "hardened")]
