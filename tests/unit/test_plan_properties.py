@@ -203,7 +203,10 @@ def valid_case(draw):
         app["app_hosts"] = min(app["app_hosts"], 4)
         app["processes_per_host"] = min(app["processes_per_host"], 16)
     wait = draw(st.integers(3001, 31536000))
-    facts = draw(facts_strategy(mem=draw(st.integers(1024 * GIB, 4096 * GIB)), wait_timeout=wait))
+    # At most 3 x (4 x 16 x 16 + 50 x 8) x 4 + 200 = 17288 connections of at most 283 MiB
+    # each (4.9e12 bytes): 16 TiB x 0.40 (7.0e12) always holds them.
+    facts = draw(facts_strategy(mem=draw(st.integers(16 * 1024 * GIB, 64 * 1024 * GIB)),
+                                wait_timeout=wait))
     facts["variables"]["innodb_buffer_pool_size"] = draw(st.integers(32 * MIB, 8 * GIB))
     demand = draw(demand_strategy(apps=apps))
     demand["upstream_idle_timeout"] = draw(st.one_of(st.just(0), st.integers(3001, 100000)))
