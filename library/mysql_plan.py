@@ -189,11 +189,11 @@ options:
     type: int
     default: -600
   app_oom_score_adjust:
-    description: C(OOMScoreAdjust) proposed for app units (0..1000), so the OOM killer takes an app worker before mysqld.
+    description: C(OOMScoreAdjust) proposed for app units (1..1000), so the OOM killer takes an app worker before mysqld.
     type: int
     default: 300
   restart_sec:
-    description: C(RestartSec) of the mysqld unit.
+    description: C(RestartSec) of the mysqld unit, 1..600.
     type: int
     default: 2
   start_limit_interval_sec:
@@ -201,7 +201,7 @@ options:
     type: int
     default: 300
   start_limit_burst:
-    description: C(StartLimitBurst); starts within the interval after which systemd gives up.
+    description: C(StartLimitBurst) (1..100); starts within the interval after which systemd gives up.
     type: int
     default: 5
 attributes:

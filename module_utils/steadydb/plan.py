@@ -40,6 +40,8 @@ GIB = 1024 * MIB
 # wait_timeout 1..31536000 (Linux).
 MAX_CONNECTIONS_LIMIT = 100000
 MIN_MAX_CONNECTIONS = 10
+# LimitNOFILE cannot exceed fs.nr_open, 1048576 unless the kernel was tuned.
+NOFILE_MAX = 1048576
 WAIT_TIMEOUT_LIMIT = 31536000
 COUNT_LIMIT = 100000          # sanity bound for hosts, processes, threads, workers
 SECONDS_LIMIT = 31536000      # one year: bound for every *_seconds input
@@ -300,11 +302,11 @@ def normalize_policy(policy):
         raise PlanError("oom_score_adjust must be within -999..0 (mysqld should be a less "
                         "likely OOM victim than the app, never more), got %d" % oom)
     p["oom_score_adjust"] = oom
-    p["app_oom_score_adjust"] = _int(p["app_oom_score_adjust"], "app_oom_score_adjust", 0, 1000)
-    p["restart_sec"] = _int(p["restart_sec"], "restart_sec", 1, 3600)
+    p["app_oom_score_adjust"] = _int(p["app_oom_score_adjust"], "app_oom_score_adjust", 1, 1000)
+    p["restart_sec"] = _int(p["restart_sec"], "restart_sec", 1, 600)
     p["start_limit_interval_sec"] = _int(p["start_limit_interval_sec"],
                                          "start_limit_interval_sec", 1, 86400)
-    p["start_limit_burst"] = _int(p["start_limit_burst"], "start_limit_burst", 1, 1000)
+    p["start_limit_burst"] = _int(p["start_limit_burst"], "start_limit_burst", 1, 100)
     if p["restart_sec"] * p["start_limit_burst"] >= p["start_limit_interval_sec"]:
         raise PlanError(
             "restart_sec (%d) x start_limit_burst (%d) = %d s is not below "
@@ -632,11 +634,22 @@ def build_plan(facts, demand, policy=None):
 
     # -- server variables ----------------------------------------------------------------
     current_table_cache = _fact_int(variables, "table_open_cache")
-    table_open_cache = max(current_table_cache, max_connections * p["tables_per_join"])
     extra = _fact_int(variables, "extra_max_connections", required=False)
+    # Raise the table cache to max_connections x tables_per_join, but never so far that
+    # the open files need passes what systemd can grant.
+    raised = min(max_connections * p["tables_per_join"],
+                 max(0, (NOFILE_MAX - 10 - max_connections - extra) // 2))
+    table_open_cache = max(current_table_cache, raised)
     need_files = open_files_need(max_connections, table_open_cache, extra)
+    if need_files > NOFILE_MAX:
+        raise PlanError(
+            "mysqld would need %d file descriptors = max(10 + max_connections %d + "
+            "extra_max_connections %d + 2 x table_open_cache %d, 5 x connections), above %d "
+            "(the kernel's default fs.nr_open, the most LimitNOFILE can grant); lower "
+            "facts.variables.table_open_cache or the demand"
+            % (need_files, max_connections, extra, table_open_cache, NOFILE_MAX))
     current_files = _fact_int(variables, "open_files_limit", required=False)
-    open_files_limit = max(need_files, current_files)
+    open_files_limit = max(need_files, min(current_files, NOFILE_MAX))
     current_thread_cache = _fact_int(variables, "thread_cache_size", required=False)
     thread_cache_size = min(max_connections, max(8, caps_sum, current_thread_cache))
     net_read = max(_fact_int(variables, "net_read_timeout", required=False), 60)
@@ -668,7 +681,7 @@ def build_plan(facts, demand, policy=None):
         dynamic[key] = bool(value) if isinstance(value, bool) else KNOWN_DYNAMIC.get(key, False)
 
     # -- systemd ---------------------------------------------------------------------------
-    limit_nofile = _round_up(max(open_files_limit, need_files), 1024)
+    limit_nofile = min(_round_up(open_files_limit, 1024), NOFILE_MAX)
     systemd = {
         "LimitNOFILE": limit_nofile,
         "Restart": "on-failure",
@@ -676,7 +689,7 @@ def build_plan(facts, demand, policy=None):
         "RestartPreventExitStatus": RESTART_PREVENT_EXIT_STATUS,
         "StartLimitIntervalSec": p["start_limit_interval_sec"],
         "StartLimitBurst": p["start_limit_burst"],
-        "TimeoutStopSec": max(900, 300 + 60 * -(-buffer_pool // GIB)),
+        "TimeoutStopSec": min(86400, max(900, 300 + 60 * -(-buffer_pool // GIB))),
         "OOMScoreAdjust": p["oom_score_adjust"],
         "app_OOMScoreAdjust": p["app_oom_score_adjust"],
     }

@@ -320,6 +320,19 @@ def test_open_files_and_limit_nofile_when_the_server_has_few():
     assert plan["server"]["dynamic"]["open_files_limit"] is False
 
 
+def test_open_files_stay_within_what_systemd_can_grant():
+    facts = mariadb_facts(mem=1024 * 1024 * GIB, open_files_limit=4000000)
+    plan = build_plan(facts, demand(), {"max_connections": 100000})
+    v = plan["server"]["variables"]
+    # the raise of table_open_cache stops where the need would pass 1048576
+    assert v["table_open_cache"] == (1048576 - 10 - 100001) // 2
+    assert plan["totals"]["open_files_need"] <= v["open_files_limit"] == 1048576
+    assert plan["systemd"]["LimitNOFILE"] == 1048576
+    facts = mariadb_facts(mem=1024 * 1024 * GIB, table_open_cache=524288)
+    with pytest.raises(PlanError, match="above 1048576 .the kernel's default fs.nr_open"):
+        build_plan(facts, demand(), {"max_connections": 100000})
+
+
 def test_open_files_formula():
     assert plan_mod.open_files_need(151, 2000) == 4161
     assert plan_mod.open_files_need(151, 2000, 1) == 4162
@@ -457,7 +470,8 @@ def test_bad_demand(demand_kw, fragment):
 @pytest.mark.parametrize("policy, fragment", [
     ({"oom_score_adjust": -1000}, "oom_score_adjust must never be -1000"),
     ({"oom_score_adjust": 100}, "oom_score_adjust must be within -999..0"),
-    ({"app_oom_score_adjust": -5}, "app_oom_score_adjust must be >= 0"),
+    ({"app_oom_score_adjust": 0}, "app_oom_score_adjust must be >= 1"),
+    ({"restart_sec": 601}, "restart_sec must be <= 600"),
     ({"memory_fraction": 1.5}, "memory_fraction must be 0 (automatic) or above 0 and at most 0.95"),
     ({"memory_fraction": "lots"}, "memory_fraction must be a number"),
     ({"wait_timeout": -1}, "wait_timeout must be >= 0"),

@@ -172,6 +172,8 @@ def check_invariants(plan, facts, demand, policy):
                        5 * (max_connections + extra))
     assert v["open_files_limit"] >= need
     assert plan["systemd"]["LimitNOFILE"] >= max(need, v["open_files_limit"])
+    assert 1024 <= plan["systemd"]["LimitNOFILE"] <= 1048576
+    assert 900 <= plan["systemd"]["TimeoutStopSec"] <= 86400
     assert v["table_open_cache"] >= facts["variables"]["table_open_cache"]
     assert 0 <= v["thread_cache_size"] <= max_connections
 
