@@ -655,6 +655,11 @@ def build_plan(facts, demand, policy=None):
     net_read = max(_fact_int(variables, "net_read_timeout", required=False), 60)
     net_write = max(_fact_int(variables, "net_write_timeout", required=False), 120,
                     max_client_timeout)
+    current_interactive = _fact_int(variables, "interactive_timeout", required=False)
+    if current_interactive and current_interactive != wait_timeout:
+        warnings.append(
+            "interactive_timeout goes from %d to %d (= wait_timeout): mysql shells then follow "
+            "the same idle rule as the apps" % (current_interactive, wait_timeout))
     server_vars = {
         "wait_timeout": wait_timeout,
         "interactive_timeout": wait_timeout,

@@ -211,6 +211,7 @@ def test_policy_wait_timeout_sets_both_timeouts():
     plan = build_plan(mariadb_facts(), demand(), {"wait_timeout": 3600})
     v = plan["server"]["variables"]
     assert v["wait_timeout"] == v["interactive_timeout"] == 3600
+    assert "interactive_timeout goes from 28800 to 3600" in " ".join(plan["warnings"])
     assert plan["apps"]["web"]["django"]["CONN_MAX_AGE"] == 3300
 
 
