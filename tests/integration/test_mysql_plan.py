@@ -4,6 +4,7 @@ mysql_plan connects to nothing, so these tests need no server.
 """
 import copy
 
+import pytest
 from conftest import run_module
 
 FACTS = {
@@ -83,7 +84,8 @@ def test_warnings_reach_ansible():
     assert "Connection_errors_max_connections=3" in text
 
 
-def test_role_sets_the_fact_from_a_real_server(mariadb, tmp_path):
+@pytest.mark.parametrize("check", [False, True], ids=["run", "check_mode"])
+def test_role_sets_the_fact_from_a_real_server(mariadb, tmp_path, check):
     """roles/steadydb_plan end to end: mysql_facts on a real MariaDB, then mysql_plan."""
     import json
     import os
@@ -102,7 +104,8 @@ def test_role_sets_the_fact_from_a_real_server(mariadb, tmp_path):
         "  tasks:\n"
         "    - ansible.builtin.copy:\n"
         "        content: '{{ steadydb_plan | to_json }}'\n"
-        "        dest: " + str(out) + "\n")
+        "        dest: " + str(out) + "\n"
+        "      check_mode: false\n")
     extra = {
         "steadydb_login_host": mariadb.host, "steadydb_login_port": mariadb.port,
         "steadydb_login_user": mariadb.user, "steadydb_config_file": "",
@@ -115,7 +118,7 @@ def test_role_sets_the_fact_from_a_real_server(mariadb, tmp_path):
     ansible_playbook = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
     proc = subprocess.run(
         [ansible_playbook, "-i", "localhost,", "-c", "local", str(playbook),
-         "-e", json.dumps(extra)],
+         "-e", json.dumps(extra)] + (["--check"] if check else []),
         cwd=REPO, env=dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg")),
         capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
