@@ -357,6 +357,12 @@ def summarize(res):
                               [k.get("failed_after_first_success") for k in kill],
                           "rate_per_s": kill[0].get("rate_per_s") if kill else None,
                           "restarted_by_hand_each": [k.get("restarted_by_hand") for k in kill],
+                          # from the journal: when systemd scheduled the restart
+                          # (RestartSec) and when mariadbd was ready, after the kill
+                          "restart_scheduled_s_median": med([k.get("restart_scheduled_s")
+                                                             for k in kill]),
+                          "mariadbd_ready_s_median": med([k.get("mariadbd_ready_s")
+                                                          for k in kill]),
                           "codes": merge_codes(kill)}
     flood = res["flood"]
     s["4_flood"] = {"ops": med([f.get("ops") for f in flood]),
@@ -388,8 +394,9 @@ def cell(summary, fault, mode):
         return "%s / %s failed%s" % (x["failed_median"], x["ops"], fmt_codes(x["codes"]))
     if fault == "3_kill_mysqld":
         rec = x["recovery_s_median"]
-        return "%s s; %s failed%s" % ("never" if rec is None else rec, x["failed_median"],
-                                      fmt_codes(x["codes"]))
+        return "%s s; %s failed%s (restart scheduled at %s s, mariadbd ready at %s s)" % (
+            "never" if rec is None else rec, x["failed_median"], fmt_codes(x["codes"]),
+            x.get("restart_scheduled_s_median"), x.get("mariadbd_ready_s_median"))
     if fault == "5_runaway":
         return ("app: %s / %s failed%s; runaway held %s, refused %s%s" % (
             x["app_failed_median"], x["app_ops"], fmt_codes(x["app_codes"]),

@@ -127,6 +127,7 @@ def fault_kill(args):
             pid = mysqld_pid()
             if pid <= 0:
                 return {"error": "mariadb has no main PID before the kill"}
+            kill_wall = time.time()
             os.kill(pid, 9)
             killed_at = time.monotonic()
         ok, code = request(timeout=10)
@@ -154,7 +155,34 @@ def fault_kill(args):
         "old_pid": pid,
         "new_pid": mysqld_pid(),
     })
+    result.update(restart_timeline(kill_wall))
     return result
+
+
+def restart_timeline(kill_wall):
+    """Where the recovery time goes, from the journal: seconds after the kill at which
+    systemd scheduled the restart (RestartSec) and mariadbd said it was ready."""
+    proc = subprocess.run(["journalctl", "-o", "json", "--no-pager",
+                           "--since", "@%d" % int(kill_wall - 1)],
+                          capture_output=True, text=True, check=False, timeout=30)
+    marks = {}
+    for line in proc.stdout.splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        msg = entry.get("MESSAGE")
+        if not isinstance(msg, str):
+            continue
+        t = int(entry.get("__REALTIME_TIMESTAMP", 0)) / 1e6 - kill_wall
+        if t < 0:
+            continue
+        for key, needle in (("restart_scheduled_s", "Scheduled restart job"),
+                            ("mariadbd_started_s", "Starting MariaDB"),
+                            ("mariadbd_ready_s", "ready for connections")):
+            if needle in msg and key not in marks:
+                marks[key] = round(t, 2)
+    return marks
 
 
 def run_json(cmd, timeout):
