@@ -40,6 +40,7 @@ GIB = 1024 * MIB
 # wait_timeout 1..31536000 (Linux).
 MAX_CONNECTIONS_LIMIT = 100000
 MIN_MAX_CONNECTIONS = 10
+THREAD_CACHE_MAX = 16384   # thread_cache_size range 0..16384 (MySQL and MariaDB)
 # LimitNOFILE cannot exceed fs.nr_open, 1048576 unless the kernel was tuned.
 NOFILE_MAX = 1048576
 WAIT_TIMEOUT_LIMIT = 31536000
@@ -651,7 +652,8 @@ def build_plan(facts, demand, policy=None):
     current_files = _fact_int(variables, "open_files_limit", required=False)
     open_files_limit = max(need_files, min(current_files, NOFILE_MAX))
     current_thread_cache = _fact_int(variables, "thread_cache_size", required=False)
-    thread_cache_size = min(max_connections, max(8, caps_sum, current_thread_cache))
+    thread_cache_size = min(max_connections, THREAD_CACHE_MAX,
+                            max(8, caps_sum, current_thread_cache))
     net_read = max(_fact_int(variables, "net_read_timeout", required=False), 60)
     net_write = max(_fact_int(variables, "net_write_timeout", required=False), 120,
                     max_client_timeout)

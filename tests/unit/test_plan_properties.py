@@ -175,7 +175,7 @@ def check_invariants(plan, facts, demand, policy):
     assert 1024 <= plan["systemd"]["LimitNOFILE"] <= 1048576
     assert 900 <= plan["systemd"]["TimeoutStopSec"] <= 86400
     assert v["table_open_cache"] >= facts["variables"]["table_open_cache"]
-    assert 0 <= v["thread_cache_size"] <= max_connections
+    assert 0 <= v["thread_cache_size"] <= min(max_connections, 16384)
 
     # systemd
     s = plan["systemd"]
