@@ -2,6 +2,7 @@
 # Static checks: ansible-lint (production profile), ansible-doc for every module,
 # playbook syntax. Run from the repository root (the Makefile does).
 set -euo pipefail
+export ANSIBLE_NOCOLOR=1 NO_COLOR=1
 cd "$(dirname "$0")/.."
 failed=0
 shopt -s nullglob
