@@ -1,0 +1,12 @@
+"""Settings of the test app: everything about the database comes from steadydb_db.py."""
+SECRET_KEY = "steadydb-molecule-test-only"  # noqa: S105 - test project, no secret
+DEBUG = False
+ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+INSTALLED_APPS = ["jobs"]
+MIDDLEWARE = []
+ROOT_URLCONF = "proj.urls"
+WSGI_APPLICATION = "proj.wsgi.application"
+USE_TZ = True
+LOGGING = {"version": 1, "disable_existing_loggers": False}
+
+from .steadydb_db import DATABASES  # noqa: E402,F401  rendered by django_db_settings
