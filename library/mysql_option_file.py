@@ -36,9 +36,20 @@ version_added: "0.1.0"
 author: steadydb contributors
 options:
   path:
-    description: The option file.
+    description:
+      - The option file.
+      - With O(directories), only the file name, which goes into the first of those
+        directories that exists.
     type: path
     required: true
+  directories:
+    description:
+      - Candidate directories for the file named by O(path), in order of preference, for
+        example the option directories of the flavors and distributions
+        (C(/etc/mysql/mariadb.conf.d), C(/etc/my.cnf.d), C(/etc/mysql/conf.d)). The first
+        one that exists is used; none existing fails the task.
+    type: list
+    elements: path
   section:
     description: The section (option group) to manage, without brackets.
     type: str
@@ -81,6 +92,11 @@ options:
   validate:
     description: Check the configuration with the server binary after writing (see
       above). Nothing is validated in check mode or when the file did not change.
+    type: bool
+    default: false
+  always_validate:
+    description: With O(validate=true), validate also when the file did not change (for
+      example right before a restart).
     type: bool
     default: false
   server_binary:
@@ -127,8 +143,13 @@ EXAMPLES = r'''
 
 RETURN = r'''
 path:
-  description: The option file.
+  description: The option file (with O(directories), the full path chosen).
   type: str
+  returned: always
+mtime:
+  description: Modification time of the file after the task (UNIX time, null when it does
+    not exist). Compare with the server's start time to know whether it has read the file.
+  type: float
   returned: always
 changes:
   description: One entry per option changed, with the value before and after (null when
@@ -290,6 +311,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             path=dict(type="path", required=True),
+            directories=dict(type="list", elements="path"),
             section=dict(type="str", default="mysqld"),
             options=dict(type="dict", default={}),
             exclusive=dict(type="bool", default=False),
@@ -298,6 +320,7 @@ def main():
             backup=dict(type="bool", default=False),
             check_overrides=dict(type="str", default="warn", choices=["fail", "warn", "ignore"]),
             validate=dict(type="bool", default=False),
+            always_validate=dict(type="bool", default=False),
             server_binary=dict(type="path"),
             defaults_file=dict(type="path"),
         ),
@@ -306,9 +329,19 @@ def main():
     )
     params = module.params
     path = params["path"]
+    if params["directories"]:
+        if "/" in path:
+            module.fail_json(msg="With directories, path must be a file name only, not %s." % path)
+        found = [d for d in params["directories"] if os.path.isdir(d)]
+        if not found:
+            module.fail_json(msg="None of the option directories %s exists: is the server "
+                                 "installed? Give the full path of a file in a directory its "
+                                 "my.cnf includes." % ", ".join(params["directories"]))
+        path = os.path.join(found[0], path)
+        params["path"] = path
     section = params["section"].strip().strip("[]")
     result = dict(changed=False, path=path, changes=[], overrides=[], effective={},
-                  validated=False)
+                  validated=False, mtime=None)
 
     if os.path.isdir(path):
         module.fail_json(msg="%s is a directory: give the path of the option file itself." % path,
@@ -348,6 +381,7 @@ def main():
         if exists:
             file_args = module.load_file_common_arguments(params)
             result["changed"] = module.set_fs_attributes_if_different(file_args, result["changed"])
+            result["mtime"] = os.stat(path).st_mtime
         module.exit_json(**result)
 
     def restore():
@@ -364,6 +398,7 @@ def main():
             os.chmod(path, 0o644)
         result["changed"] = True
 
+    kept = "was put back as it was" if content_changed else "was not changed"
     binary = params["server_binary"] or find_server(module)
     flavor, version = server_flavor(module, binary) if binary else ("mariadb", (0, 0, 0))
     desired = dict((option_key(k), v) for k, v in params["options"].items() if v is not None)
@@ -407,11 +442,12 @@ def main():
                     **dict(result, changed=False))
             module.warn("%s: %s." % (path, msg))
 
-    if params["validate"] and content_changed:
+    if params["validate"] and (content_changed or params["always_validate"]):
         if not binary:
-            restore()
+            if content_changed:
+                restore()
             module.fail_json(msg="validate=true but no server binary (mariadbd or mysqld) was found: "
-                                 "set server_binary. %s was put back as it was." % path,
+                                 "set server_binary; %s %s." % (path, kept),
                              **dict(result, changed=False))
         if flavor == "mysql" and version < (8, 0, 16):
             module.warn("MySQL %s has no --validate-config (8.0.16+): %s was not validated."
@@ -426,16 +462,18 @@ def main():
             rc, out, err = module.run_command(cmd)
             errors = validation_errors(rc, err if flavor == "mariadb" else out + err, desired)
             if errors:
-                restore()
-                module.fail_json(msg="The server rejects the configuration with %s: %s. %s was put "
-                                     "back as it was; the running server was not touched." % (
-                                         path, " / ".join(errors), path),
+                if content_changed:
+                    restore()
+                module.fail_json(msg="The server rejects the configuration with %s: %s. %s %s; the "
+                                     "running server was not touched." % (
+                                         path, " / ".join(errors), path, kept),
                                  server_messages=errors, command=" ".join(cmd),
                                  **dict(result, changed=False))
             result["validated"] = True
 
     file_args = module.load_file_common_arguments(params)
     result["changed"] = module.set_fs_attributes_if_different(file_args, result["changed"])
+    result["mtime"] = os.stat(path).st_mtime if os.path.exists(path) else None
     module.exit_json(**result)
 
 
