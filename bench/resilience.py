@@ -298,15 +298,26 @@ def write_inventory(path, hosts, demand_vars, with_app=True):
         yaml.safe_dump(inv, fh, sort_keys=False)
 
 
+ANSIBLE_EXTRA = []
+
+
 def ansible_playbook(inventory, secrets_file, logname, forks=1):
     exe = shutil.which("ansible-playbook", path=os.path.dirname(sys.executable) + os.pathsep
                        + os.environ.get("PATH", ""))
     if not exe:
         raise RuntimeError("ansible-playbook not found (run `make deps` first)")
-    cmd = [exe, "-i", inventory, "-e", "@" + secrets_file, "-f", str(forks),
-           os.path.join(ROOT, "playbooks", "harden-db.yml")]
+    cmd = [exe, "-i", inventory, "-e", "@" + secrets_file, "-f", str(forks)] + ANSIBLE_EXTRA \
+        + [os.path.join(ROOT, "playbooks", "harden-db.yml")]
+    env = dict(os.environ)
+    try:
+        import ansible_collections.ansible.posix  # noqa: F401  (the `ansible` package)
+        # per-task timings at the end of each log, to see where the time goes
+        env.setdefault("ANSIBLE_CALLBACKS_ENABLED", "ansible.posix.profile_tasks")
+    except ImportError:
+        pass
     t0 = time.monotonic()
-    proc = run(cmd, timeout=900, check=False)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False,
+                          env=env)
     seconds = time.monotonic() - t0
     with open(os.path.join(OUT, logname), "w") as fh:
         fh.write(proc.stdout + "\n" + proc.stderr)
@@ -381,9 +392,10 @@ def summarize(res):
 
 
 def fmt_codes(codes):
+    """The error numbers seen (counts over all repeats are in the JSON)."""
     if not codes:
         return ""
-    return " (" + ", ".join("%s x%d" % (k, v) for k, v in sorted(codes.items())) + ")"
+    return " (" + ", ".join(sorted(codes)) + ")"
 
 
 def cell(summary, fault, mode):
@@ -394,9 +406,11 @@ def cell(summary, fault, mode):
         return "%s / %s failed%s" % (x["failed_median"], x["ops"], fmt_codes(x["codes"]))
     if fault == "3_kill_mysqld":
         rec = x["recovery_s_median"]
-        return "%s s; %s failed%s (restart scheduled at %s s, mariadbd ready at %s s)" % (
-            "never" if rec is None else rec, x["failed_median"], fmt_codes(x["codes"]),
-            x.get("restart_scheduled_s_median"), x.get("mariadbd_ready_s_median"))
+        each = ", ".join("never" if v is None else str(v) for v in x["recovery_s_each"])
+        return ("%s s (each: %s); %s failed%s; restart scheduled at %s s, mariadbd ready "
+                "at %s s" % ("never" if rec is None else rec, each, x["failed_median"],
+                             fmt_codes(x["codes"]), x.get("restart_scheduled_s_median"),
+                             x.get("mariadbd_ready_s_median")))
     if fault == "5_runaway":
         return ("app: %s / %s failed%s; runaway held %s, refused %s%s" % (
             x["app_failed_median"], x["app_ops"], fmt_codes(x["app_codes"]),
@@ -409,11 +423,16 @@ def markdown(result):
     d = result["demand"]
     summ = result["summary"]
     lines = []
-    lines.append("Measured %s on %s (%s CPUs, %s GiB RAM), image %s, %s; %d repeats, "
-                 "medians; run time %s s." % (
+    tree = result.get("tree", {})
+    lines.append("Measured %s on %s (%s CPUs, %s GiB RAM; load average %s at the start, "
+                 "%s at the end), image %s, %s; commit %s%s; %d repeats, medians; "
+                 "run time %s s." % (
                      result["date"], result["machine"]["os"], result["machine"]["nproc"],
-                     result["machine"]["mem_gib"], IMAGE,
+                     result["machine"]["mem_gib"], result.get("loadavg_start", ["?"])[0],
+                     result.get("loadavg_end", ["?"])[0], IMAGE,
                      result["server"].get("baseline", {}).get("version", "?"),
+                     tree.get("commit", "?"),
+                     " with local changes" if tree.get("local_changes") else "",
                      result["repeats"], result["run_seconds"]))
     lines.append("")
     lines.append("| fault | measure | baseline | hardened |")
@@ -515,6 +534,14 @@ def machine():
     return {"nproc": os.cpu_count(), "mem_gib": round(mem / 2 ** 30, 1), "os": osname}
 
 
+def tree_state():
+    """The commit measured, and whether the parts the benchmark runs had local changes."""
+    head = run(["git", "rev-parse", "--short", "HEAD"], check=False).stdout.strip()
+    dirty = run(["git", "status", "--porcelain", "--", "roles", "playbooks", "library",
+                 "module_utils", "bench"], check=False).stdout.splitlines()
+    return {"commit": head or "unknown", "local_changes": [line[3:] for line in dirty]}
+
+
 def globals_bench():
     """bench/globals.py (another part of the benchmark), if it is there."""
     script = os.path.join(BENCH, "globals.py")
@@ -540,7 +567,11 @@ def main():
                         help="no 3-host converge and no globals benchmark")
     parser.add_argument("--baseline-only", action="store_true")
     parser.add_argument("--keep", action="store_true", help="leave the main container running")
+    parser.add_argument("--ansible-arg", action="append", default=[], metavar="ARG",
+                        help="one more argument for ansible-playbook (repeatable), "
+                             "e.g. --ansible-arg=-v")
     args = parser.parse_args()
+    ANSIBLE_EXTRA.extend(args.ansible_arg)
     args.repeats = max(1, min(args.repeats, 10))
 
     os.environ.setdefault("CONTAINERS_CONF", os.path.join(ROOT, ".config", "containers.conf"))
@@ -566,6 +597,7 @@ def main():
                         "bench_runaway_db_password": pw["runaway"]}, fh)
 
     result = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+              "tree": tree_state(), "loadavg_start": [round(x, 1) for x in os.getloadavg()],
               "machine": machine(), "image": IMAGE, "repeats": args.repeats,
               "demand": demand, "server": {}, "app": {}, "raw": {}, "summary": {},
               "speed": {}, "errors": []}
@@ -641,6 +673,7 @@ def main():
             CREATED.remove(MAIN)
         remove_containers()
     result["run_seconds"] = round(time.monotonic() - STARTED)
+    result["loadavg_end"] = [round(x, 1) for x in os.getloadavg()]
     with open(os.path.join(OUT, "results.json"), "w") as fh:
         json.dump(result, fh, indent=2, sort_keys=True)
     md = markdown(result)
