@@ -68,15 +68,19 @@ molecule: images
 test: deps images lint unit integration molecule
 	@echo "make test: all stages passed"
 
-run: images
+# The demo target needs only the bookworm image.
+run: deps
+	PYTHON=$(BIN)/python images/build.sh bookworm
 	playbooks/demo.sh
 
-audit: images
+audit: deps
+	PYTHON=$(BIN)/python images/build.sh bookworm
 	playbooks/demo.sh audit
 
 bench: images
 	$(BIN)/python bench/resilience.py
 
+# Remove the demo containers, the venv and the caches (images stay; `podman rmi` them).
 clean:
-	-podman rm -f $$(podman ps -aq --filter label=steadydb.demo) 2>/dev/null
+	-podman ps -aq --filter label=steadydb.demo | xargs -r podman rm -f
 	rm -rf $(VENV) .cache
