@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""Fault tests for the mysql_systemd drop-in, run inside a test container.
+
+Usage: fault_tests.py UNIT DROPIN RESTART_SEC LIMIT_SECONDS OUT_JSON
+
+1. with-steadydb-dropin: SIGKILL the unit's MainPID (what the OOM killer does)
+   and time until a PyMySQL connection over the unix socket succeeds again.
+2. baseline-packaged-unit: the same with the drop-in moved away (daemon-reload),
+   i.e. Debian's packaged unit alone; the drop-in is put back afterwards.
+3. config-error-unknown-option: a test-only drop-in passes an unknown option to
+   mariadbd; after `systemctl restart` fails, watch 3 x RestartSec + 4 s for
+   automatic restarts, read the unit state and the journal, then remove the bad
+   option and start the server again.
+
+Bounded: one kill per case (at most LIMIT_SECONDS of probing each), one failed
+start. The drop-in is always restored and the bad option always removed. Writes
+one JSON document (a list of results) to OUT_JSON and prints it.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pymysql
+
+SOCKET = "/run/mysqld/mysqld.sock"
+BAD_DROPIN = "90-sdb-test-bad-option.conf"
+BAD_OPTION = "--sdb-test-no-such-option=1"
+
+
+def run(*argv):
+    return subprocess.run(list(argv), capture_output=True, text=True, check=False)
+
+
+def show(unit, *props):
+    args = ["systemctl", "show"] + [f"--property={p}" for p in props] + [unit]
+    out = run(*args).stdout
+    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+
+
+def connect_ok(timeout=1):
+    conn = pymysql.connect(unix_socket=SOCKET, user="root", connect_timeout=timeout,
+                           read_timeout=2)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1")
+            return cur.fetchone()[0] == 1
+    finally:
+        conn.close()
+
+
+def wait_active(unit, limit=60):
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        if run("systemctl", "is-active", unit).stdout.strip() == "active":
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def kill_and_time(unit, label, limit):
+    before = show(unit, "MainPID", "NRestarts", "Restart", "RestartUSec")
+    old_pid = int(before.get("MainPID") or 0)
+    if old_pid <= 0:
+        return {"label": label, "recovered": False, "error": "unit has no MainPID"}
+    start = time.monotonic()
+    os.kill(old_pid, signal.SIGKILL)
+    attempts, last_error, seconds = 0, "", None
+    while time.monotonic() - start < limit:
+        attempts += 1
+        try:
+            if connect_ok():
+                new_pid = int(show(unit, "MainPID").get("MainPID") or 0)
+                if new_pid and new_pid != old_pid:
+                    seconds = round(time.monotonic() - start, 2)
+                    break
+        except Exception as exc:  # noqa: BLE001 - any failure means "not back yet"
+            last_error = str(exc)[:160]
+        time.sleep(0.2)
+    after = show(unit, "NRestarts", "ActiveState", "SubState")
+    return {
+        "label": label,
+        "recovered": seconds is not None,
+        "seconds": seconds,
+        "limit_seconds": limit,
+        "connect_attempts": attempts,
+        "restart_policy": before.get("Restart"),
+        "restart_usec": before.get("RestartUSec"),
+        "automatic_restarts": int(after.get("NRestarts") or 0) - int(before.get("NRestarts") or 0),
+        "state_after": f"{after.get('ActiveState')}/{after.get('SubState')}",
+        "last_error": "" if seconds is not None else last_error,
+    }
+
+
+def config_error(unit, dropin_dir, restart_sec):
+    bad = os.path.join(dropin_dir, BAD_DROPIN)
+    t0 = int(time.time())
+    observe = 3 * restart_sec + 4
+    try:
+        with open(bad, "w", encoding="utf-8") as fh:
+            fh.write("# molecule/systemd fault test only; removed by the test.\n"
+                     f"[Service]\nEnvironment=MYSQLD_OPTS={BAD_OPTION}\n")
+        run("systemctl", "daemon-reload")
+        restart = run("systemctl", "restart", unit)
+        time.sleep(observe)
+        props = show(unit, "ActiveState", "Result", "ExecMainStatus", "NRestarts")
+        journal = run("journalctl", "-u", unit, "--since", f"@{t0}", "-o", "cat").stdout
+        lines = [line for line in journal.splitlines() if "unknown variable" in line]
+    finally:
+        if os.path.exists(bad):
+            os.remove(bad)
+        run("systemctl", "daemon-reload")
+    run("systemctl", "reset-failed", unit)
+    started = run("systemctl", "start", unit).returncode == 0
+    back = False
+    if started:
+        try:
+            back = connect_ok(timeout=5)
+        except Exception:  # noqa: BLE001
+            back = False
+    return {
+        "label": "config-error-unknown-option",
+        "restart_rc": restart.returncode,
+        "active_state": props.get("ActiveState"),
+        "result": props.get("Result"),
+        "exit_status": int(props.get("ExecMainStatus") or -1),
+        "automatic_restarts": int(props.get("NRestarts") or 0),
+        "server_starts_in_window": len(lines),
+        "observed_seconds": observe,
+        "journal": lines[0] if lines else "",
+        "started_after_fix": started and back,
+    }
+
+
+def main():
+    unit, dropin, restart_sec, limit, out = sys.argv[1:6]
+    restart_sec, limit = int(restart_sec), float(limit)
+    results = []
+    results.append(kill_and_time(unit, "with-steadydb-dropin", limit))
+    wait_active(unit)
+
+    parked = "/root/" + os.path.basename(dropin) + ".baseline"
+    shutil.move(dropin, parked)
+    try:
+        run("systemctl", "daemon-reload")
+        results.append(kill_and_time(unit, "baseline-packaged-unit", limit))
+    finally:
+        shutil.move(parked, dropin)
+        run("systemctl", "daemon-reload")
+    run("systemctl", "start", unit)
+    wait_active(unit)
+
+    results.append(config_error(unit, os.path.dirname(dropin), restart_sec))
+    with open(out, "w", encoding="utf-8") as fh:
+        json.dump(results, fh, indent=1)
+    print(json.dumps(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
