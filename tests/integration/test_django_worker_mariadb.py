@@ -6,7 +6,9 @@ molecule/django proof): wait_timeout 2 s, idle gaps of 3 s.
 - web requests through a real WSGI server (wsgiref; Django's test client disconnects
   close_old_connections, so it cannot show this): CONN_MAX_AGE above wait_timeout fails
   after a gap, the rendered settings do not;
-- manage.py check --database default passes with the rendered settings.
+- manage.py check --database default passes with the rendered settings;
+- the SQLAlchemy snippet (pool_recycle, pool_pre_ping) survives the same gaps, SQLAlchemy's
+  defaults do not.
 
 The Django project is the one of molecule/django/files/project.
 """
@@ -169,3 +171,44 @@ def test_web_long_conn_max_age_fails_rendered_settings_do_not(app):
     assert results["long_age"][0]["ok"] is True
     assert results["long_age"][1]["ok"] is False, results
     assert results["long_age"][1]["code"] in GONE_AWAY, results
+
+
+SQLALCHEMY_LOOP = r'''
+import json, sys, time
+import sqlalchemy
+import steadydb_sqlalchemy as s
+
+gap = float(sys.argv[2])
+if sys.argv[1] == "rendered":
+    engine = s.create_engine()
+else:  # baseline: the same URL, SQLAlchemy's defaults (no recycle, no pre-ping)
+    engine = sqlalchemy.create_engine(s.database_url())
+results = []
+for number in range(3):
+    if number:
+        time.sleep(gap)
+    try:
+        with engine.connect() as conn:
+            results.append({"ok": True, "id": conn.execute(sqlalchemy.text("SELECT CONNECTION_ID()")).scalar()})
+    except sqlalchemy.exc.DBAPIError as exc:
+        code = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
+        results.append({"ok": False, "code": code})
+print(json.dumps(results))
+'''
+
+
+def test_sqlalchemy_snippet_survives_idle_gaps(app):
+    pytest.importorskip("sqlalchemy")
+    env = app_env("unused")
+    env["PYTHONPATH"] = os.path.join(app["project"], "proj")
+    procs = {mode: subprocess.Popen([PY, "-c", SQLALCHEMY_LOOP, mode, str(GAP)], env=env,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for mode in ("rendered", "baseline")}
+    results = {}
+    for mode, proc in procs.items():
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        results[mode] = json.loads(out)
+    assert all(r["ok"] for r in results["rendered"]), results
+    assert results["baseline"][0]["ok"] is True
+    assert results["baseline"][1]["ok"] is False and results["baseline"][1]["code"] in GONE_AWAY, results
