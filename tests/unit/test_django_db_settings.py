@@ -612,3 +612,15 @@ def test_env_split_conflicts_and_markers():
     assert "end line without a start line" in FILTERS.env_split("# END x\n", [], begin, end)["problem"]
     assert "more than one" in FILTERS.env_split("# BEGIN x\n# END x\n# BEGIN x\n# END x\n", [],
                                                 begin, end)["problem"]
+
+
+def test_database_url_socket_and_ipv6_hosts():
+    import dj_database_url
+    import environ
+
+    url = FILTERS.database_url("u", "p", "/run/mysqld/mysqld.sock", 3306, "n", {})
+    assert dj_database_url.parse(url)["HOST"] == "/run/mysqld/mysqld.sock"
+    # Documented limit (README): django-environ keeps the socket path percent-encoded.
+    assert environ.Env.db_url_config(url)["HOST"] != "/run/mysqld/mysqld.sock"
+    url = FILTERS.database_url("u", "p", "::1", 3306, "n", {})
+    assert dj_database_url.parse(url)["HOST"] == "::1" == environ.Env.db_url_config(url)["HOST"]
