@@ -170,6 +170,10 @@ overrides:
   elements: dict
   returned: always
   sample: [{option: max_connections, ours: "300", effective: "500", files: [/root/.my.cnf]}]
+previous_mtime:
+  description: Modification time of the file before the task (null when it did not exist).
+  type: float
+  returned: always
 effective:
   description: The value the server will use for each option in O(options), from the
     effective option list (null when not read). Empty when the check did not run.
@@ -341,7 +345,7 @@ def main():
         params["path"] = path
     section = params["section"].strip().strip("[]")
     result = dict(changed=False, path=path, changes=[], overrides=[], effective={},
-                  validated=False, mtime=None)
+                  validated=False, mtime=None, previous_mtime=None)
 
     if os.path.isdir(path):
         module.fail_json(msg="%s is a directory: give the path of the option file itself." % path,
@@ -354,6 +358,7 @@ def main():
                              "is this the option directory of its flavor?" % path, **result)
     old_text = ""
     if exists:
+        result["previous_mtime"] = os.stat(path).st_mtime
         try:
             with open(path) as handle:
                 old_text = handle.read()

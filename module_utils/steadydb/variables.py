@@ -31,6 +31,12 @@ from decimal import Decimal, InvalidOperation
 
 from ansible.module_utils.steadydb.units import to_bool, to_bytes, values_equal
 
+# Variables the server treats as a minimum: mariadbd/mysqld raise open_files_limit to
+# what max_connections and table_open_cache need and to the process's file limit, so a
+# running value above the desired one already satisfies it (and a restart would not
+# lower it).
+FLOOR_VARIABLES = frozenset(("open_files_limit",))
+
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _SECRET_RE = re.compile(r"(password|passwd|secret|_auth$|_key$|key_id|token)")
 MASK = "********"
@@ -184,7 +190,8 @@ def to_sql_value(info, desired):
 def is_same(info, current, desired):
     """True when the server's ``current`` value already is ``desired``.
 
-    Numbers compare as numbers (``128M`` == ``134217728``), booleans as booleans,
+    Numbers compare as numbers (``128M`` == ``134217728``; for FLOOR_VARIABLES a larger
+    running value counts as the same), booleans as booleans,
     enums case-insensitively, sets as unordered case-insensitive sets; anything that
     cannot be converted compares unequal (and fails later in ``to_sql_value``).
     """
@@ -197,6 +204,8 @@ def is_same(info, current, desired):
         return False
     if kind == "numeric":
         try:
+            if info.name in FLOOR_VARIABLES:
+                return int(str(current).strip()) >= wanted
             return int(str(current).strip()) == wanted
         except ValueError:
             return False

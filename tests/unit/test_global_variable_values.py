@@ -98,3 +98,10 @@ def test_secrets_masked():
     assert display("wsrep_sst_auth", "root:pw") == "********"
     assert display("anything", "x", secret=True) == "********"
     assert display("max_connections", 10) == 10
+
+
+def test_open_files_limit_is_a_floor():
+    info = VarInfo("open_files_limit", "10000", "BIGINT UNSIGNED", "0", "4294967295", None, True)
+    assert is_same(info, "10000", 4326)
+    assert is_same(info, "10000", 10000)
+    assert not is_same(info, "10000", 16384)
