@@ -160,3 +160,36 @@ def test_malformed_existing_file_is_left_untouched(tree, text, words):
         assert word in result["msg"]
     assert path.read_text() == text
     assert path.stat().st_mtime_ns == before
+
+
+def test_directories_pick_the_first_existing_and_report_mtimes(tree):
+    tmp, top, confd = tree
+    args = dict(path="99-steadydb.cnf", directories=[str(tmp / "missing.d"), str(confd)],
+                defaults_file=top, server_binary=SERVER, options={"max_connections": 300})
+    result, _ = run_module("mysql_option_file", args)
+    assert not result.get("failed"), result.get("msg")
+    assert result["path"] == str(confd / "99-steadydb.cnf")
+    assert result["previous_mtime"] is None
+    assert result["mtime"] == pytest.approx((confd / "99-steadydb.cnf").stat().st_mtime)
+    again, _ = run_module("mysql_option_file", args)
+    assert again["changed"] is False
+    assert again["previous_mtime"] == pytest.approx(result["mtime"])
+    none, _ = run_module("mysql_option_file", dict(args, directories=[str(tmp / "missing.d")]))
+    assert none.get("failed") is True
+    assert "None of the option directories" in none["msg"]
+
+
+def test_always_validate_checks_an_unchanged_file(tree):
+    tmp, top, confd = tree
+    # Someone else's file breaks the configuration; ours is unchanged but the check
+    # before a restart must still catch it, and must not touch our file.
+    path = confd / "99-steadydb.cnf"
+    path.write_text("[mysqld]\nmax_connections = 300\n")
+    (confd / "60-broken.cnf").write_text("[mysqld]\nno_such_option_xyz = 1\n")
+    result, _ = run(tree, {"max_connections": 300}, extra={"validate": True})
+    assert not result.get("failed") and result["validated"] is False
+    result, _ = run(tree, {"max_connections": 300}, extra={"validate": True, "always_validate": True})
+    assert result.get("failed") is True
+    assert "unknown variable 'no_such_option_xyz=1'" in result["msg"]
+    assert "was not changed" in result["msg"]
+    assert path.read_text() == "[mysqld]\nmax_connections = 300\n"
