@@ -290,7 +290,12 @@ def main():
             try:
                 _set(cursor, name, value, statement)
             except RangeWarning as exc:
-                _rollback(cursor, done, statement)
+                if info.minimum is not None and info.maximum is not None:
+                    # In range (checked above): the server rounded it to its block size.
+                    # Reported as "adjusted" after the read-back.
+                    done.append((name, info))
+                    continue
+                _rollback(cursor, done + [(name, info)], statement)
                 module.fail_json(msg="%s = %s is outside the range the server accepts (%s); it was "
                                      "set back%s." % (name, shown(name, desired[name]), exc,
                                                       _also(done)), **result)

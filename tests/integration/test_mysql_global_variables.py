@@ -127,3 +127,12 @@ def test_failed_set_is_rolled_back(fresh_mariadb):
     assert "slow_query_log_file" in result["msg"]
     assert "set back" in result["msg"]
     assert globals_of(fresh_mariadb, "max_connections") == before
+
+
+def test_value_rounded_by_the_server_is_reported_as_adjusted(fresh_mariadb):
+    # max_allowed_packet is kept in multiples of 1024: the server rounds, in range.
+    result, _ = run(fresh_mariadb, {"max_allowed_packet": 33554433})
+    assert not result.get("failed"), result.get("msg")
+    assert result["adjusted"] == {"max_allowed_packet": {"desired": 33554433, "current": "33554432"}}
+    assert any("max_allowed_packet" in w for w in result["warnings"])
+    assert globals_of(fresh_mariadb, "max_allowed_packet") == {"max_allowed_packet": "33554432"}
