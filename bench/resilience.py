@@ -198,6 +198,17 @@ def ensure_up(name):
     return restarted_by_hand
 
 
+def set_socket_activation(name, enabled):
+    """Debian's mariadb.socket on or off. Off, mariadbd binds port 3306 and the unix
+    socket itself (as Oracle MySQL's packages do), so a dead server refuses connections
+    (2003/2002) instead of queueing them in systemd's socket."""
+    cexec(name, "systemctl", "stop", "mariadb", timeout=300)
+    cexec(name, "systemctl", "enable" if enabled else "disable", "--now", "mariadb.socket")
+    cexec(name, "systemctl", "start", "mariadb", timeout=300)
+    wait_mariadb(name)
+    wait_web(name)
+
+
 def server_snapshot(name):
     out = sql(name, "SELECT @@version, @@max_connections, @@wait_timeout, "
                     "@@max_user_connections;").split("\t")
@@ -242,7 +253,7 @@ def app_snapshot(name):
 def run_faults(name, mode, demand, repeats):
     peak = demand["peak"]
     gap = demand["wait_timeout"] + 2
-    res = {"idle": [], "kill": [], "flood": [], "runaway": []}
+    res = {"idle": [], "kill": [], "flood": [], "runaway": [], "kill_nosocket": []}
     drive = ["python3", APP_DIR + "/drive.py"]
     for i in range(repeats):
         log("%s: faults 1+2 (idle gap %d s), repeat %d/%d" % (mode, gap, i + 1, repeats))
@@ -263,6 +274,16 @@ def run_faults(name, mode, demand, repeats):
         res["runaway"].append(cjson(name, *(drive + ["runaway", "--connections", str(peak),
                                                      "--attempts", str(demand["runaway_attempts"])]),
                                     timeout=300))
+    log("%s: fault 3b (kill -9 with mariadb.socket disabled), %d repeats" % (mode, repeats))
+    set_socket_activation(name, False)
+    try:
+        for i in range(repeats):
+            r = cjson(name, *(drive + ["kill"]), timeout=180)
+            r["restarted_by_hand"] = ensure_up(name)
+            res["kill_nosocket"].append(r)
+            time.sleep(2)
+    finally:
+        set_socket_activation(name, True)
     return res
 
 
@@ -346,6 +367,25 @@ def merge_codes(items):
     return codes
 
 
+def kill_summary(kill):
+    """Fault 3 (and 3b) over its repeats."""
+    if not kill:
+        return None
+    return {"recovery_s_median": med([k.get("recovery_s") for k in kill]),
+            "recovery_s_each": [k.get("recovery_s") for k in kill],
+            "failed_median": med([k.get("failed") for k in kill]),
+            "failed_each": [k.get("failed") for k in kill],
+            "failed_after_first_success_each":
+                [k.get("failed_after_first_success") for k in kill],
+            "rate_per_s": kill[0].get("rate_per_s"),
+            "restarted_by_hand_each": [k.get("restarted_by_hand") for k in kill],
+            # from the journal: when systemd scheduled the restart (RestartSec) and
+            # when mariadbd was ready, in seconds after the kill
+            "restart_scheduled_s_median": med([k.get("restart_scheduled_s") for k in kill]),
+            "mariadbd_ready_s_median": med([k.get("mariadbd_ready_s") for k in kill]),
+            "codes": merge_codes(kill)}
+
+
 def summarize(res):
     """Per fault: medians over repeats, every repeat's raw numbers, error codes."""
     s = {}
@@ -359,22 +399,8 @@ def summarize(res):
                        "failed_median": med([w.get("failed") for w in web]),
                        "failed_each": [w.get("failed") for w in web],
                        "codes": merge_codes(web)}
-    kill = res["kill"]
-    s["3_kill_mysqld"] = {"recovery_s_median": med([k.get("recovery_s") for k in kill]),
-                          "recovery_s_each": [k.get("recovery_s") for k in kill],
-                          "failed_median": med([k.get("failed") for k in kill]),
-                          "failed_each": [k.get("failed") for k in kill],
-                          "failed_after_first_success_each":
-                              [k.get("failed_after_first_success") for k in kill],
-                          "rate_per_s": kill[0].get("rate_per_s") if kill else None,
-                          "restarted_by_hand_each": [k.get("restarted_by_hand") for k in kill],
-                          # from the journal: when systemd scheduled the restart
-                          # (RestartSec) and when mariadbd was ready, after the kill
-                          "restart_scheduled_s_median": med([k.get("restart_scheduled_s")
-                                                             for k in kill]),
-                          "mariadbd_ready_s_median": med([k.get("mariadbd_ready_s")
-                                                          for k in kill]),
-                          "codes": merge_codes(kill)}
+    s["3_kill_mysqld"] = kill_summary(res["kill"])
+    s["3b_kill_no_socket"] = kill_summary(res.get("kill_nosocket") or [])
     flood = res["flood"]
     s["4_flood"] = {"ops": med([f.get("ops") for f in flood]),
                     "failed_median": med([f.get("failed") for f in flood]),
@@ -404,7 +430,7 @@ def cell(summary, fault, mode):
         return "not run"
     if fault in ("1_idle_worker", "2_web_idle", "4_flood"):
         return "%s / %s failed%s" % (x["failed_median"], x["ops"], fmt_codes(x["codes"]))
-    if fault == "3_kill_mysqld":
+    if fault in ("3_kill_mysqld", "3b_kill_no_socket"):
         rec = x["recovery_s_median"]
         each = ", ".join("never" if v is None else str(v) for v in x["recovery_s_each"])
         return ("%s s (each: %s); %s failed%s; restart scheduled at %s s, mariadbd ready "
@@ -443,8 +469,11 @@ def markdown(result):
         ("2_web_idle", "2. web: requests after a %d s idle gap" % (d["wait_timeout"] + 2),
          "failed requests / requests"),
         ("3_kill_mysqld", "3. `kill -9` of mariadbd under %s req/s"
-         % (summ.get("baseline", summ.get("hardened", {})).get("3_kill_mysqld", {})
-            .get("rate_per_s")), "s until the next request succeeds; failed requests"),
+         % ((summ.get("baseline") or summ.get("hardened") or {}).get("3_kill_mysqld") or {})
+         .get("rate_per_s"), "s until the next request succeeds; failed requests"),
+        ("3b_kill_no_socket", "3b. the same with `mariadb.socket` disabled (mariadbd binds "
+         "the port itself, as Oracle MySQL's packages do)",
+         "s until the next request succeeds; failed requests"),
         ("4_flood", "4. flood: the declared peak of %d connections at once" % d["peak"],
          "refused connections / peak"),
         ("5_runaway", "5. runaway second app, then the app's peak of %d" % d["peak"],
