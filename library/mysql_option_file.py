@@ -357,8 +357,10 @@ def main():
         module.fail_json(msg="The directory of %s does not exist: is the server installed, and "
                              "is this the option directory of its flavor?" % path, **result)
     old_text = ""
+    old_stat = None
     if exists:
-        result["previous_mtime"] = os.stat(path).st_mtime
+        old_stat = os.stat(path)
+        result["previous_mtime"] = old_stat.st_mtime
         try:
             with open(path) as handle:
                 old_text = handle.read()
@@ -390,8 +392,11 @@ def main():
         module.exit_json(**result)
 
     def restore():
+        # The previous content, and its mtime: the role compares the mtime with the
+        # server's start time to find a pending restart.
         if exists:
             write_atomic(module, path, old_text)
+            os.utime(path, (old_stat.st_atime, old_stat.st_mtime))
         elif os.path.exists(path):
             os.unlink(path)
 

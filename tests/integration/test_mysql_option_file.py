@@ -127,12 +127,14 @@ def test_invalid_config_is_rejected_with_server_message(tree, options, words):
     tmp, top, confd = tree
     path = confd / "99-steadydb.cnf"
     path.write_text("[mysqld]\nmax_connections = 200\n")
+    os.utime(path, (1700000000, 1700000000))
     result, _ = run(tree, options, extra={"validate": True})
     assert result.get("failed") is True, result
     for word in words:
         assert word in result["msg"]
     assert "put back as it was" in result["msg"]
     assert path.read_text() == "[mysqld]\nmax_connections = 200\n"
+    assert path.stat().st_mtime == 1700000000  # the mtime too
 
 
 def test_invalid_new_file_is_removed(tree):
