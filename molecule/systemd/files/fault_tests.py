@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fault tests for the mysql_systemd drop-in, run inside a test container.
 
-Usage: fault_tests.py UNIT DROPIN RESTART_SEC LIMIT_SECONDS OUT_JSON
+Usage: fault_tests.py UNIT DROPIN RESTART_SEC START_LIMIT_BURST LIMIT_SECONDS OUT_JSON
 
 1. with-steadydb-dropin: SIGKILL the unit's MainPID (what the OOM killer does)
    and time until a PyMySQL connection over the unix socket succeeds again.
@@ -11,9 +11,12 @@ Usage: fault_tests.py UNIT DROPIN RESTART_SEC LIMIT_SECONDS OUT_JSON
    mariadbd; after `systemctl restart` fails, watch 3 x RestartSec + 4 s for
    automatic restarts, read the unit state and the journal, then remove the bad
    option and start the server again.
+4. crash-loop-start-limit: kill the server each time it is up again (a server
+   that dies during every start); systemd must give up after StartLimitBurst
+   starts (Result=start-limit-hit) instead of looping. Then reset-failed + start.
 
-Bounded: one kill per case (at most LIMIT_SECONDS of probing each), one failed
-start. The drop-in is always restored and the bad option always removed. Writes
+Bounded: one kill per case 1-2 (at most LIMIT_SECONDS of probing each), one
+failed start, at most START_LIMIT_BURST + 1 kills within 2 x LIMIT_SECONDS. The drop-in is always restored and the bad option always removed. Writes
 one JSON document (a list of results) to OUT_JSON and prints it.
 """
 import json
@@ -61,7 +64,49 @@ def wait_active(unit, limit=60):
     return False
 
 
+def unit_pids(unit):
+    """PIDs in the unit's control group (any hierarchy), from /proc/*/cgroup."""
+    pids = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cgroup", encoding="utf-8") as fh:
+                lines = fh.read().splitlines()
+        except OSError:
+            continue
+        if any(line.endswith("/" + unit) for line in lines):
+            pids.add(int(entry))
+    return pids
+
+
+def settled(unit):
+    """Active, and mariadbd is the only process left in the unit.
+
+    Debian's ExecStartPost (debian-start) leaves a background check running for
+    a moment after the unit turns active. Killing mariadbd while it still runs
+    makes systemd stop that helper too, and inside these containers (cgroup v1
+    named hierarchy, no release agent) systemd never hears that the cgroup became
+    empty: the unit then hangs in `deactivating` until TimeoutStopSec (15 min,
+    SendSIGKILL=no). On a host with cgroup v2 this does not happen. The tests
+    therefore kill only a settled server.
+    """
+    props = show(unit, "ActiveState", "MainPID")
+    pid = int(props.get("MainPID") or 0)
+    return props.get("ActiveState") == "active" and pid > 0 and unit_pids(unit) == {pid}
+
+
+def wait_settled(unit, limit=30):
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        if settled(unit):
+            return True
+        time.sleep(0.2)
+    return False
+
+
 def kill_and_time(unit, label, limit):
+    wait_settled(unit)
     before = show(unit, "MainPID", "NRestarts", "Restart", "RestartUSec")
     old_pid = int(before.get("MainPID") or 0)
     if old_pid <= 0:
@@ -135,9 +180,54 @@ def config_error(unit, dropin_dir, restart_sec):
     }
 
 
+def crash_loop(unit, burst, limit):
+    """Kill the server every time it comes up, StartLimitBurst + 1 times at most.
+
+    A server that dies during every start must not be restarted forever: after
+    StartLimitBurst starts within StartLimitIntervalSec systemd refuses the next
+    one ("Start request repeated too quickly") and the unit ends failed. (systemd
+    252/257 keep Result=signal from the last death; the journal line is the proof.)
+    """
+    wait_settled(unit)
+    run("systemctl", "reset-failed", unit)  # start the rate-limit count from zero
+    t0 = int(time.time())
+    start = time.monotonic()
+    kills, last_pid = 0, 0
+    while time.monotonic() - start < limit and kills <= burst:
+        props = show(unit, "ActiveState", "MainPID")
+        pid = int(props.get("MainPID") or 0)
+        if props.get("ActiveState") == "failed":
+            break
+        if pid and pid != last_pid and settled(unit):
+            os.kill(pid, signal.SIGKILL)
+            kills += 1
+            last_pid = pid
+        time.sleep(0.2)
+    # Watch a little longer: no further start may happen.
+    time.sleep(3)
+    props = show(unit, "ActiveState", "Result", "NRestarts")
+    journal = run("journalctl", "-u", unit, "--since", f"@{t0}", "-o", "cat").stdout.splitlines()
+    result = {
+        "label": "crash-loop-start-limit",
+        "kills": kills,
+        "seconds": round(time.monotonic() - start, 2),
+        "active_state": props.get("ActiveState"),
+        "result": props.get("Result"),
+        "restarts_scheduled": int(props.get("NRestarts") or 0),
+        # Each start of mariadbd logs "Starting MariaDB <version> ...".
+        "server_starts": sum(1 for line in journal if "[Note] Starting MariaDB" in line),
+        "start_limit_hit": any("Start request repeated too quickly" in line for line in journal),
+        "start_limit_burst": burst,
+    }
+    run("systemctl", "reset-failed", unit)
+    run("systemctl", "start", unit)
+    result["started_after_reset"] = wait_active(unit)
+    return result
+
+
 def main():
-    unit, dropin, restart_sec, limit, out = sys.argv[1:6]
-    restart_sec, limit = int(restart_sec), float(limit)
+    unit, dropin, restart_sec, burst, limit, out = sys.argv[1:7]
+    restart_sec, burst, limit = int(restart_sec), int(burst), float(limit)
     results = []
     results.append(kill_and_time(unit, "with-steadydb-dropin", limit))
     wait_active(unit)
@@ -154,6 +244,7 @@ def main():
     wait_active(unit)
 
     results.append(config_error(unit, os.path.dirname(dropin), restart_sec))
+    results.append(crash_loop(unit, burst, 2 * limit))
     with open(out, "w", encoding="utf-8") as fh:
         json.dump(results, fh, indent=1)
     print(json.dumps(results))
