@@ -275,7 +275,12 @@ def run_faults(name, mode, demand, repeats):
                                                      "--attempts", str(demand["runaway_attempts"])]),
                                     timeout=300))
     log("%s: fault 3b (kill -9 with mariadb.socket disabled), %d repeats" % (mode, repeats))
-    set_socket_activation(name, False)
+    # Restore what the package set afterwards: Debian 12 enables mariadb.socket,
+    # Debian 13 does not (there fault 3b is the same situation as fault 3).
+    was_enabled = cexec(name, "systemctl", "is-enabled", "mariadb.socket",
+                        check=False).stdout.strip() == "enabled"
+    if was_enabled:
+        set_socket_activation(name, False)
     try:
         for i in range(repeats):
             r = cjson(name, *(drive + ["kill"]), timeout=180)
@@ -283,7 +288,8 @@ def run_faults(name, mode, demand, repeats):
             res["kill_nosocket"].append(r)
             time.sleep(2)
     finally:
-        set_socket_activation(name, True)
+        if was_enabled:
+            set_socket_activation(name, True)
     return res
 
 
