@@ -190,7 +190,10 @@ def crash_loop(unit, burst, limit):
     """
     wait_settled(unit)
     run("systemctl", "reset-failed", unit)  # start the rate-limit count from zero
-    t0 = int(time.time())
+    # journalctl --since has whole seconds: begin in a fresh second so that the
+    # previous start of the server is not counted.
+    t0 = int(time.time()) + 1
+    time.sleep(max(0.0, t0 - time.time()) + 0.05)
     start = time.monotonic()
     kills, last_pid = 0, 0
     while time.monotonic() - start < limit and kills <= burst:
