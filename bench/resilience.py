@@ -250,6 +250,16 @@ def app_snapshot(name):
 
 # --- faults ------------------------------------------------------------------------------
 
+def fresh_crash(name):
+    """Make the next kill an independent first crash: `systemctl reset-failed` zeroes the
+    unit's start-rate counter. Without it the kills of all repeats, the playbook's own
+    restarts and the restarts around fault 3b add up, and the hardened unit's start limit
+    (StartLimitBurst=5 in StartLimitIntervalSec=300) stops the 6th start on purpose,
+    leaving mariadbd down (seen on Debian 13). That limit is a crash-loop guard, not what
+    fault 3 measures; the JSON records each repeat's restart counter."""
+    cexec(name, "systemctl", "reset-failed", "mariadb", check=False)
+
+
 def run_faults(name, mode, demand, repeats):
     peak = demand["peak"]
     gap = demand["wait_timeout"] + 2
@@ -260,6 +270,7 @@ def run_faults(name, mode, demand, repeats):
         res["idle"].append(cjson(name, *(drive + ["idle", "--gap", str(gap)]), timeout=gap + 200))
     for i in range(repeats):
         log("%s: fault 3 (kill -9 mariadbd), repeat %d/%d" % (mode, i + 1, repeats))
+        fresh_crash(name)
         r = cjson(name, *(drive + ["kill"]), timeout=180)
         r["restarted_by_hand"] = ensure_up(name)
         res["kill"].append(r)
@@ -283,6 +294,7 @@ def run_faults(name, mode, demand, repeats):
         set_socket_activation(name, False)
     try:
         for i in range(repeats):
+            fresh_crash(name)
             r = cjson(name, *(drive + ["kill"]), timeout=180)
             r["restarted_by_hand"] = ensure_up(name)
             res["kill_nosocket"].append(r)
