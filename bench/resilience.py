@@ -256,7 +256,8 @@ def fresh_crash(name):
     restarts and the restarts around fault 3b add up, and the hardened unit's start limit
     (StartLimitBurst=5 in StartLimitIntervalSec=300) stops the 6th start on purpose,
     leaving mariadbd down (seen on Debian 13). That limit is a crash-loop guard, not what
-    fault 3 measures; the JSON records each repeat's restart counter."""
+    fault 3 measures (`restarted_by_hand` in the JSON says when a repeat still needed a
+    manual start)."""
     cexec(name, "systemctl", "reset-failed", "mariadb", check=False)
 
 
