@@ -199,7 +199,7 @@ options:
   start_limit_interval_sec:
     description: C(StartLimitIntervalSec); O(restart_sec) x O(start_limit_burst) must stay below it.
     type: int
-    default: 300
+    default: 60
   start_limit_burst:
     description: C(StartLimitBurst) (1..100); starts within the interval after which systemd gives up.
     type: int
@@ -302,7 +302,7 @@ plan:
         Restart: on-failure
         RestartSec: 2
         RestartPreventExitStatus: "1 2 3 4 5 6 7 9 10 12 13"
-        StartLimitIntervalSec: 300
+        StartLimitIntervalSec: 60
         StartLimitBurst: 5
         TimeoutStopSec: 900
         OOMScoreAdjust: -600
@@ -395,7 +395,7 @@ def argument_spec():
         oom_score_adjust=dict(type='int', default=-600),
         app_oom_score_adjust=dict(type='int', default=300),
         restart_sec=dict(type='int', default=2),
-        start_limit_interval_sec=dict(type='int', default=300),
+        start_limit_interval_sec=dict(type='int', default=60),
         start_limit_burst=dict(type='int', default=5),
     )
 

@@ -88,7 +88,11 @@ POLICY_DEFAULTS = {
     "oom_score_adjust": -600,
     "app_oom_score_adjust": 300,
     "restart_sec": 2,
-    "start_limit_interval_sec": 300,
+    # 5 starts in 60 s: a server that dies during every start (RestartSec 2 s + start)
+    # hits it within ~15 s and stays failed; one OOM-killed every minute or so keeps
+    # being restarted. A longer window (300 s) would leave a server down after its fifth
+    # independent crash in five minutes, playbook restarts included.
+    "start_limit_interval_sec": 60,
     "start_limit_burst": 5,
 }
 

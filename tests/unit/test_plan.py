@@ -348,7 +348,7 @@ def test_systemd_values():
     codes = s["RestartPreventExitStatus"].split()
     assert "7" in codes and "1" in codes and "13" in codes
     assert "16" not in codes and "8" not in codes  # MySQL's RESTART exits 16; 8 = out of memory
-    assert s["StartLimitIntervalSec"] == 300 and s["StartLimitBurst"] == 5
+    assert s["StartLimitIntervalSec"] == 60 and s["StartLimitBurst"] == 5
     assert s["TimeoutStopSec"] == 900
     assert set(s) == {"LimitNOFILE", "Restart", "RestartSec", "RestartPreventExitStatus",
                       "StartLimitIntervalSec", "StartLimitBurst", "TimeoutStopSec",
