@@ -24,7 +24,7 @@ export CONTAINERS_CONF := $(CURDIR)/.config/containers.conf
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help deps apt venv images test lint unit integration molecule run audit bench clean
+.PHONY: help deps apt venv images test lint unit integration hostile molecule run audit bench clean
 
 help:
 	@echo "make run    harden the embedded demo target (podman container)"
@@ -61,6 +61,10 @@ unit: deps
 
 integration: deps
 	$(BIN)/pytest tests/integration
+
+# Only the hostile cases (also part of `integration`).
+hostile: deps
+	$(BIN)/pytest tests/integration -m hostile
 
 molecule: images
 	tests/molecule.sh $(SCENARIOS)
