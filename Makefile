@@ -26,15 +26,14 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: help deps apt venv images test lint unit integration hostile molecule run audit bench clean
 
+# Every target with a "## " comment is listed by `make help` (the comment is the help text).
 help:
-	@echo "make run    harden the embedded demo target (podman container)"
-	@echo "make test   lint + unit + integration + Molecule (installs what it needs)"
-	@echo "make bench  resilience and speed benchmark (prints a table)"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /  make \1\t/' | expand -t 20
 
-deps: apt venv
+deps: apt venv  ## Debian packages and the venv (what every other target needs)
 
 # System packages, installed only when one is missing.
-apt:
+apt:  ## install the Debian packages that are missing
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing: $$missing"; \
@@ -43,48 +42,48 @@ apt:
 	fi
 
 # The virtual environment is rebuilt when a requirements file changes.
-venv: $(VENV)/.installed
+venv: $(VENV)/.installed  ## the Python virtual environment in .venv/
 $(VENV)/.installed: requirements/runtime.txt requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/dev.txt
 	touch $@
 
-images: deps
+images: deps  ## build (or reuse) the container images for Molecule and the demo
 	@for suite in $(SUITES); do PYTHON=$(BIN)/python images/build.sh $$suite; done
 
-lint: deps
+lint: deps  ## ansible-lint production, ansible-doc, playbook syntax
 	tests/lint.sh
 
-unit: deps
+unit: deps  ## unit tests of the pure logic
 	$(BIN)/pytest tests/unit
 
-integration: deps
+integration: deps  ## integration tests against real throwaway mariadbd servers
 	$(BIN)/pytest tests/integration
 
 # Only the hostile cases (also part of `integration`).
-hostile: deps
+hostile: deps  ## only the hostile cases (part of integration)
 	$(BIN)/pytest tests/integration -m hostile
 
-molecule: images
+molecule: images  ## every Molecule scenario (SCENARIOS=name for one)
 	tests/molecule.sh $(SCENARIOS)
 
-test: deps images lint unit integration molecule
+test: deps images lint unit integration molecule  ## everything: lint, unit, integration, Molecule
 	@echo "make test: all stages passed"
 
 # The demo target needs only the bookworm image.
-run: deps
+run: deps  ## harden the embedded demo target with playbooks/harden-db.yml
 	PYTHON=$(BIN)/python images/build.sh bookworm
 	playbooks/demo.sh
 
-audit: deps
+audit: deps  ## read-only audit of the demo target
 	PYTHON=$(BIN)/python images/build.sh bookworm
 	playbooks/demo.sh audit
 
-bench: images
+bench: images  ## resilience and speed benchmark (prints tables)
 	$(BIN)/python bench/resilience.py
 
 # Remove the demo containers, the venv and the caches (images stay; `podman rmi` them).
-clean:
+clean:  ## remove the demo containers, the venv and the caches
 	-podman ps -aq --filter label=steadydb.demo | xargs -r podman rm -f
 	rm -rf $(VENV) .cache
