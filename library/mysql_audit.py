@@ -18,6 +18,8 @@ description:
     (for example C(CONN_MAX_AGE) at or above the live C(wait_timeout), C(Restart=no) on the
     mysqld unit, C(max_connections) below the declared demand, an app account without a
     per-user cap while the plan gives it one).
+  - With O(unit), also compares the running server's own OOM score and open files limit
+    with the unit's and the plan's (a unit value the kernel refused is flagged).
   - Reads nothing by itself and changes nothing; C(changed) is always false.
 version_added: "0.1.0"
 author: steadydb contributors
@@ -36,6 +38,13 @@ options:
         C(OOMScoreAdjust), C(LimitNOFILE), ...). Empty when the unit was not read.
     type: dict
     default: {}
+  unit:
+    description:
+      - The mysqld unit as C(mysql_facts) (RV(ansible_facts.mysql.unit)) or C(mysql_unit_info)
+        return it. Its C(properties) replace O(unit_properties), and its C(process) (the
+        running server's C(oom_score_adj) and open files limit) is audited too.
+      - Empty or null to audit O(unit_properties) alone.
+    type: dict
   app_settings:
     description:
       - Per app name, the keys of its rendered env file, or C(null) when the file is missing.
@@ -54,7 +63,7 @@ EXAMPLES = r"""
   mysql_audit:
     facts: "{{ ansible_facts.mysql }}"
     plan: "{{ steadydb_plan }}"
-    unit_properties: "{{ mysqld_unit.status | default({}) }}"
+    unit: "{{ ansible_facts.mysql.unit }}"
     app_settings:
       web: "{{ web_env | default(omit) }}"
   register: audit
@@ -76,7 +85,10 @@ findings:
       description: C(critical), C(warning) or C(info).
       type: str
     code:
-      description: A stable identifier, e.g. C(client_outlives_server), C(drift), C(no_restart_policy).
+      description:
+        - A stable identifier, e.g. C(client_outlives_server), C(drift), C(no_restart_policy),
+          C(oom_not_in_force) (the unit's C(OOMScoreAdjust) is not the running server's
+          C(oom_score_adj); C(live) and C(unit) hold both values).
       type: str
     message:
       description: One sentence saying what is wrong and what it leads to.
@@ -102,13 +114,15 @@ def main():
             facts=dict(type="dict", required=True),
             plan=dict(type="dict", required=True),
             unit_properties=dict(type="dict", default={}),
+            unit=dict(type="dict"),
             app_settings=dict(type="dict", default={}),
         ),
         supports_check_mode=True,
     )
     facts, plan = module.params["facts"], module.params["plan"]
     findings = (audit.audit_server(facts, plan)
-                + audit.audit_unit(module.params["unit_properties"], plan)
+                + audit.audit_unit(module.params["unit_properties"], plan,
+                                   unit=module.params["unit"])
                 + audit.audit_apps(module.params["app_settings"], facts, plan))
     order = dict((severity, rank) for rank, severity in enumerate(audit.SEVERITIES))
     findings.sort(key=lambda item: order.get(item["severity"], len(order)))

@@ -10,8 +10,8 @@ at what decides connection health, the four field errors:
   live ``wait_timeout``;
 - 1040 / 1226 too many connections: ``max_connections`` below the declared demand, peaks
   close to the limit, app accounts without a per-user cap;
-- 2003 can't connect: no restart policy for mysqld, no OOM protection, a memory budget
-  over the host's RAM;
+- 2003 can't connect: no restart policy for mysqld, no OOM protection (or one the
+  kernel did not apply to the running process), a memory budget over the host's RAM;
 - drift: live variables that differ from the plan (a drop-in that was removed, a
   ``SET GLOBAL`` by hand that did not persist).
 
@@ -145,9 +145,17 @@ def audit_server(facts, plan):
     return findings
 
 
-def audit_unit(unit_properties, plan):
-    """The mysqld unit as systemd sees it (``systemctl show``) against the plan."""
+def audit_unit(unit_properties, plan, unit=None):
+    """The mysqld unit as systemd sees it (``systemctl show``) against the plan.
+
+    ``unit`` is the dict ``mysql_unit_info`` and ``mysql_facts`` return (its
+    ``properties`` replace ``unit_properties``); with it the running server's own
+    values (``/proc/MAINPID``) are checked too: a unit setting that the kernel did not
+    apply protects nothing.
+    """
     findings = []
+    if unit:
+        unit_properties = unit.get("properties") or unit_properties
     if not unit_properties:
         return [_finding(WARNING, "unit_unknown", "The mysqld unit could not be read; restart and "
                          "OOM policy not audited.")]
@@ -175,6 +183,33 @@ def audit_unit(unit_properties, plan):
             "LimitNOFILE=%d is below the planned %d: mysqld may run out of file descriptors "
             "before it reaches max_connections." % (nofile, planned_nofile),
             live=nofile, planned=planned_nofile))
+    process = (unit or {}).get("process") or {}
+    if process:
+        findings.extend(_audit_process(process, oom, planned_nofile))
+    return findings
+
+
+def _audit_process(process, unit_oom, planned_nofile):
+    """The running server's own OOM score and open files limit against its unit and plan."""
+    findings = []
+    pid = process.get("pid")
+    live_oom = _as_int(process.get("oom_score_adj"))
+    if live_oom is not None and unit_oom is not None and live_oom != unit_oom:
+        findings.append(_finding(
+            WARNING, "oom_not_in_force",
+            "The unit sets OOMScoreAdjust=%d but the running mysqld (PID %s) has oom_score_adj "
+            "%d: the kernel refused it (lowering needs CAP_SYS_RESOURCE, which containers "
+            "usually lack) or it was changed after the start, so the unit's OOM protection is "
+            "not in force." % (unit_oom, pid, live_oom),
+            live=live_oom, unit=unit_oom, pid=pid))
+    live_nofile = _as_int((process.get("nofile") or {}).get("soft"))
+    if live_nofile is not None and planned_nofile and live_nofile < planned_nofile:
+        findings.append(_finding(
+            WARNING, "nofile_not_in_force",
+            "The running mysqld (PID %s) may open %d files, below the planned LimitNOFILE %d "
+            "(the service manager caps it, or the server was not restarted since the limit "
+            "changed)." % (pid, live_nofile, planned_nofile),
+            live=live_nofile, planned=planned_nofile, pid=pid))
     return findings
 
 

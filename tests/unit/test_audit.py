@@ -77,3 +77,46 @@ def test_aborted_ratio_and_near_limit_warn():
 def test_summarize_counts_every_severity():
     assert audit.summarize([{"severity": "critical"}, {"severity": "warning"}, {"severity": "warning"}]) == {
         "critical": 1, "warning": 2, "info": 0}
+
+
+# --- the unit's OOM score and open files limit in force (issue 12 item 14) -----------
+
+def unit_fact(oom_unit=-600, oom_live=-600, nofile_live=4096, pid=4242):
+    """The `unit` dict of mysql_unit_info / ansible_facts.mysql.unit."""
+    return {
+        "name": "mariadb.service",
+        "properties": {"Restart": "on-failure", "OOMScoreAdjust": str(oom_unit), "LimitNOFILE": "4096"},
+        "oom_score_adj": oom_unit,
+        "main_pid": pid,
+        "process": None if pid == 0 else {
+            "pid": pid, "oom_score_adj": oom_live,
+            "nofile": {"soft": nofile_live, "hard": nofile_live}},
+    }
+
+
+def test_oom_score_in_force_is_clean():
+    assert audit.audit_unit({}, PLAN, unit=unit_fact()) == []
+
+
+def test_oom_score_not_in_force_warns_with_the_live_value():
+    # A container without CAP_SYS_RESOURCE: the unit says -600, the kernel kept 0.
+    found = audit.audit_unit({}, PLAN, unit=unit_fact(oom_live=0))
+    assert [(f["severity"], f["code"]) for f in found] == [("warning", "oom_not_in_force")]
+    assert found[0]["live"] == 0 and found[0]["unit"] == -600 and found[0]["pid"] == 4242
+    assert "oom_score_adj 0" in found[0]["message"] and "OOMScoreAdjust=-600" in found[0]["message"]
+
+
+def test_stopped_server_has_no_live_values_to_compare():
+    assert audit.audit_unit({}, PLAN, unit=unit_fact(pid=0)) == []
+
+
+def test_open_files_limit_not_in_force_warns():
+    # The unit may say more, but the process runs below the plan's LimitNOFILE.
+    found = audit.audit_unit({}, PLAN, unit=unit_fact(nofile_live=1024))
+    assert [(f["severity"], f["code"]) for f in found] == [("warning", "nofile_not_in_force")]
+    assert found[0]["live"] == 1024 and found[0]["planned"] == 4096
+
+
+def test_unit_properties_still_accepted_alone():
+    found = audit.audit_unit({"Restart": "no", "OOMScoreAdjust": "0", "LimitNOFILE": "1024"}, PLAN)
+    assert "oom_not_in_force" not in [f["code"] for f in found]

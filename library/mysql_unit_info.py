@@ -1,0 +1,239 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: steadydb contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: mysql_unit_info
+short_description: Find the MySQL/MariaDB server's systemd unit and read what it runs with
+description:
+  - Asks systemd about the candidate units in one C(systemctl show) and returns the first
+    one that is loaded, by its real name (an alias such as C(mysql.service) resolves to
+    C(mariadb.service) on Debian; Oracle MySQL's Debian packages name it C(mysql.service),
+    RHEL and Oracle RPMs C(mysqld.service)).
+  - Reads the unit's restart, limit and OOM properties, and the running server's own
+    open files limit and OOM score from C(/proc/MAINPID).
+  - With O(limit_nofile), says which C(LimitNOFILE) a drop-in should write so that it
+    never lowers what the unit or the running server already has.
+  - With O(previous), says whether the server must restart for C(LimitNOFILE) (only when
+    its own limit would rise) and whether its OOM score still differs from the unit's.
+  - Read-only; the same in check mode. The same detection is in C(mysql_facts)
+    (RV(ansible_facts.mysql.unit)).
+version_added: "0.2.0"
+author:
+  - steadydb contributors
+options:
+  name:
+    description:
+      - The unit to read. Empty detects it from O(candidates).
+    type: str
+    default: ""
+  candidates:
+    description:
+      - Unit names to try in order when O(name) is empty; the first loaded one wins.
+    type: list
+    elements: str
+    default: [mariadb.service, mysql.service, mysqld.service]
+  limit_nofile:
+    description:
+      - The plan's C(LimitNOFILE). When given, RV(limit_nofile) says what to write.
+    type: int
+  never_lower:
+    description:
+      - With O(limit_nofile), keep the unit's and the running server's limit when it is
+        higher than the plan's (soft and hard separately). V(false) writes the plan's
+        value as it is.
+    type: bool
+    default: true
+  previous:
+    description:
+      - RV(unit) of an earlier call, read before the drop-in changed. When given,
+        RV(apply) compares it with the unit now.
+    type: dict
+  dropin:
+    description:
+      - C(LimitNOFILE) and C(OOMScoreAdjust) that the new drop-in sets. In check mode
+        systemd has not been reloaded, so RV(apply) predicts the unit from O(previous)
+        and these values.
+    type: dict
+    default: {}
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+notes:
+  - Fails when systemd is not the service manager (no C(/run/systemd/system)), when
+    C(systemctl) fails, or when no candidate is loaded (the message lists each
+    candidate's C(LoadState)).
+'''
+
+EXAMPLES = r'''
+- name: Find the server unit and the LimitNOFILE to write
+  mysql_unit_info:
+    limit_nofile: "{{ steadydb_plan.systemd.LimitNOFILE }}"
+  register: unit_before
+
+- name: After the drop-in changed and systemd reloaded
+  mysql_unit_info:
+    name: "{{ unit_before.unit.name }}"
+    previous: "{{ unit_before.unit }}"
+    dropin: {LimitNOFILE: "{{ unit_before.limit_nofile.value }}", OOMScoreAdjust: -600}
+  register: unit_after
+'''
+
+RETURN = r'''
+unit:
+  description: The server's unit.
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: The unit's real name (C(Id)); drop-ins belong under it.
+      type: str
+      sample: mariadb.service
+    active_state:
+      description: C(active), C(inactive), C(failed)...
+      type: str
+    main_pid:
+      description: The server's PID, 0 when it is not running.
+      type: int
+    nofile:
+      description: C(LimitNOFILESoft) and C(LimitNOFILE) of the unit (int or C(infinity)).
+      type: dict
+      sample: {soft: 32768, hard: 32768}
+    oom_score_adj:
+      description: The unit's C(OOMScoreAdjust).
+      type: int
+    process:
+      description:
+        - What the running server really has, from C(/proc/MAINPID); null when it is
+          not running. C(oom_score_adj) differs from the unit's where the kernel refused
+          it (a container without CAP_SYS_RESOURCE).
+      type: dict
+      sample: {pid: 4242, nofile: {soft: 10000, hard: 10000}, oom_score_adj: 0}
+    manager:
+      description: The service manager's (PID 1) own open files limit, or null.
+      type: dict
+    properties:
+      description: Every property read, as C(systemctl show) prints it.
+      type: dict
+limit_nofile:
+  description: The C(LimitNOFILE) to write (never below the unit's or the server's).
+  returned: when O(limit_nofile) is given
+  type: dict
+  sample: {value: "32768", soft: 32768, hard: 32768, planned: 10240, kept_from: unit,
+           unit: {soft: 32768, hard: 32768}, running: {soft: 10000, hard: 10000}}
+apply:
+  description: What the running server still lacks after a drop-in change.
+  returned: when O(previous) is given
+  type: dict
+  contains:
+    active:
+      description: Whether the server runs.
+      type: bool
+    main_pid:
+      description: Its PID (0 when stopped).
+      type: int
+    limit_nofile_changed:
+      description: The unit's C(LimitNOFILE) changed.
+      type: bool
+    limit_nofile_restart:
+      description: A restart would raise the running server's open files limit.
+      type: bool
+    limit_nofile_reason:
+      description: Why, or why not.
+      type: str
+    oom_changed:
+      description: The unit's C(OOMScoreAdjust) changed.
+      type: bool
+'''
+
+import re
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.steadydb import systemd
+
+UNIT_NAME = re.compile(r"^[A-Za-z0-9:_.@\\-]+\.service$")
+
+
+def predicted(previous, dropin):
+    """The unit as systemd will have it once reloaded (check mode: nothing reloaded)."""
+    unit = dict(previous)
+    if dropin.get("LimitNOFILE") is not None:
+        soft, _, hard = str(dropin["LimitNOFILE"]).partition(":")
+        unit["nofile"] = {"soft": systemd.parse_limit(soft),
+                          "hard": systemd.parse_limit(hard or soft)}
+    if dropin.get("OOMScoreAdjust") is not None:
+        unit["oom_score_adj"] = int(dropin["OOMScoreAdjust"])
+    return unit
+
+
+def apply_needed(previous, now):
+    process = now.get("process") or {}
+    restart, reason = systemd.nofile_restart(previous.get("nofile"), now.get("nofile"),
+                                             process.get("nofile"),
+                                             (now.get("manager") or {}).get("nofile"))
+    return {
+        "active": now.get("active_state") == "active",
+        "main_pid": now.get("main_pid") or 0,
+        "limit_nofile_changed": previous.get("nofile") != now.get("nofile"),
+        "limit_nofile_restart": restart,
+        "limit_nofile_reason": reason,
+        "oom_changed": previous.get("oom_score_adj") != now.get("oom_score_adj"),
+    }
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            name=dict(type="str", default=""),
+            candidates=dict(type="list", elements="str", default=list(systemd.DEFAULT_CANDIDATES)),
+            limit_nofile=dict(type="int"),
+            never_lower=dict(type="bool", default=True),
+            previous=dict(type="dict"),
+            dropin=dict(type="dict", default={}),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    bad = [unit for unit in ([params["name"]] if params["name"] else params["candidates"])
+           if not UNIT_NAME.match(unit)]
+    if bad:
+        module.fail_json(msg="Not a service unit name: %s (expected e.g. mariadb.service)."
+                         % ", ".join(repr(unit) for unit in bad))
+    if not systemd.systemd_running():
+        module.fail_json(msg="systemd is not the service manager on this host "
+                             "(/run/systemd/system is missing): there is no unit to read.")
+    try:
+        unit = systemd.read_unit(
+            lambda argv: module.run_command(argv, environ_update={"SYSTEMD_PAGER": "", "LC_ALL": "C"}),
+            name=params["name"] or None, candidates=params["candidates"])
+    except systemd.SystemdError as exc:
+        module.fail_json(msg=str(exc))
+
+    result = {"changed": False, "unit": unit}
+    if params["limit_nofile"] is not None:
+        if params["limit_nofile"] < 1:
+            module.fail_json(msg="limit_nofile must be a positive number, got %d."
+                             % params["limit_nofile"])
+        result["limit_nofile"] = systemd.limit_nofile(
+            params["limit_nofile"], unit["nofile"], (unit["process"] or {}).get("nofile"),
+            never_lower=params["never_lower"])
+    if params["previous"] is not None:
+        now = predicted(params["previous"], params["dropin"]) if module.check_mode else unit
+        if module.check_mode:
+            # Nothing was reloaded: the process and manager are as read now.
+            now = dict(now, process=unit["process"], manager=unit["manager"],
+                       active_state=unit["active_state"], main_pid=unit["main_pid"])
+        result["apply"] = apply_needed(params["previous"], now)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
