@@ -125,6 +125,7 @@ server_start_epoch:
 import re
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.steadydb.apply import needs_restart_error, needs_restart_now
 from ansible.module_utils.steadydb.connection import (connect, error_message,
                                                        login_argument_spec)
 from ansible.module_utils.steadydb.variables import (VarInfo, as_text, display, is_same, is_secret,
@@ -275,7 +276,7 @@ def main():
             continue
         if is_same(info, info.current, desired[name]):
             continue
-        if info.read_only:
+        if info.read_only or needs_restart_now(flavor, name, info.current):
             pending[name] = dict(current=shown(name, info.current), desired=shown(name, desired[name]))
             continue
         plan.append((name, info, value))
@@ -301,7 +302,9 @@ def main():
                                                       _also(done)), **result)
             except Exception as exc:
                 code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
-                if code == ER_INCORRECT_GLOBAL_LOCAL_VAR:
+                # 1238 read-only; 1290 fixed by a startup option: the option file brings
+                # the value at the next start (apply.py).
+                if code == ER_INCORRECT_GLOBAL_LOCAL_VAR or needs_restart_error(code):
                     if params["persist"]:
                         try:
                             _set(cursor, name, value, "PERSIST_ONLY")
