@@ -68,10 +68,42 @@ options:
     default: ~/.my.cnf
   connect_timeout:
     description:
-      - Seconds to wait for the server to accept the connection.
+      - Seconds to wait for the server to accept the TCP connection, and again for its
+        MySQL handshake and for the login to finish.
+      - A peer that accepts the connection and never greets (a hung server, a proxy
+        without a backend, a service that waits for the client such as HTTP or the MySQL
+        X Protocol port 33060) fails after this many seconds, saying so.
       - Lower than community.mysql's 30 so a dead server fails a play quickly.
+      - Whole seconds from 1 to 31536000; there is no "wait forever".
     type: int
     default: 10
+  query_timeout:
+    description:
+      - Longest time, in seconds, any one statement of the module may take once logged in.
+      - On MariaDB it is the session's C(max_statement_time), which applies to every
+        statement; the server stops a statement that runs longer (error 1969) and that
+        statement is not applied. This is also what ends MariaDB's wait of C(ALTER USER)
+        for the backup lock while a backup holds C(FLUSH TABLES WITH READ LOCK), a wait
+        that O(lock_wait_timeout) does not end.
+      - On MySQL 5.7.8 and later it is the session's C(max_execution_time), which MySQL
+        applies to read-only C(SELECT) statements only.
+      - On both, the client stops waiting for any answer 5 seconds later (PyMySQL's read
+        and write timeouts), so a server that hangs mid-session cannot hold the play; a
+        statement abandoned that way may still be running on the server.
+      - Whole seconds from 1 to 31536000.
+    type: int
+    default: 30
+  lock_wait_timeout:
+    description:
+      - Seconds a statement may wait for a lock, set as the session's
+        C(lock_wait_timeout) (metadata and backup locks, for example C(BACKUP STAGE) of a
+        backup) and C(innodb_lock_wait_timeout) (row locks).
+      - Keep it below O(query_timeout), which bounds the whole statement including its
+        lock waits.
+      - Changes such as C(ALTER USER) are what wait for a backup's lock; reads rarely do.
+      - Whole seconds from 1 to 31536000.
+    type: int
+    default: 20
   ca_cert:
     description:
       - CA certificate to verify the server's TLS certificate against. Enables TLS.
@@ -98,4 +130,9 @@ requirements:
 notes:
   - Connection failures are reported as one sentence naming the server address, the
     account and where the password came from (never the password), with what to check.
+  - Every wait is bounded by O(connect_timeout), O(query_timeout) or O(lock_wait_timeout);
+    when one trips, the error says what the module waited for and which option raises
+    the bound.
+  - A port where something other than MySQL/MariaDB answers (SSH, HTTP) is reported as
+    not speaking the MySQL protocol.
 '''

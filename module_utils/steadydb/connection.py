@@ -9,7 +9,8 @@ Public API (stable, other modules import it):
   ``steadydb_login`` doc fragment), names compatible with community.mysql.
 - ``connect(module, autocommit=True)`` -> PyMySQL connection, or ``module.fail_json``
   with one sentence from ``error_message`` and nothing else. The connection carries its
-  ConnectionTarget as ``conn.steadydb_target`` for reporting later query errors.
+  ConnectionTarget as ``conn.steadydb_target`` for reporting later query errors. Every
+  wait on it is bounded (see "Bounds" below).
 - ``resolve_target(params)`` -> ConnectionTarget: where and as whom ``connect`` will log
   in, and where the password comes from (pure: reads the option file, no network).
 - ``error_message(error, target, action="connecting")`` -> str: a PyMySQL (or socket/SSL)
@@ -17,6 +18,25 @@ Public API (stable, other modules import it):
   password.
 - ``fail_on_error(module, error, target, action)``: the same sentence via fail_json.
 - ``missing_pymysql_message()`` -> str; ``HAS_PYMYSQL``, ``PYMYSQL_IMPORT_ERROR``.
+- ``bounds_problem(params)`` -> str or None: why the timeout options are unusable.
+- ``session_bounds_sql(server_version, query_timeout, lock_wait_timeout)`` -> (sql, args):
+  the ``SET SESSION`` that bounds lock waits and statements for the server's flavor.
+
+Bounds (issue: a module must never wait forever, on a hung peer or a held lock):
+
+- ``connect_timeout``: the TCP connect, and then the MySQL handshake and the login (PyMySQL
+  reads them with its read timeout, which ``connect`` keeps at connect_timeout until the
+  login is done). A peer that accepts TCP and never greets fails after connect_timeout.
+- ``query_timeout``: the server's own statement limit for the session (MariaDB
+  ``max_statement_time``, every statement; MySQL ``max_execution_time``, read-only SELECT
+  only), and, READ_GRACE seconds later, the client's read/write timeout, so the server's
+  precise error arrives first and a hung server still cannot hold the module. After a
+  client-side timeout the statement may still run on the server; after the server's
+  limit it did not apply.
+- ``lock_wait_timeout``: the session's ``lock_wait_timeout`` (metadata and backup locks)
+  and ``innodb_lock_wait_timeout`` (row locks). MariaDB's wait of ALTER USER for the
+  backup lock of FLUSH TABLES WITH READ LOCK ignores lock_wait_timeout; query_timeout
+  ends that one.
 
 Behaviour that differs from a bare ``pymysql.connect`` (and is documented in the
 fragment):
@@ -45,6 +65,7 @@ import os
 import re
 import socket
 import ssl
+import struct
 
 try:
     import pymysql
@@ -59,6 +80,17 @@ else:
 
 DEFAULT_PORT = 3306
 DEFAULT_CONNECT_TIMEOUT = 10
+# steadydb's statements are small metadata reads and changes: one that runs 30 s is
+# waiting for something (a lock, a hung server), not working.
+DEFAULT_QUERY_TIMEOUT = 30
+# Below DEFAULT_QUERY_TIMEOUT, so a lock wait fails with its own, clearer error.
+DEFAULT_LOCK_WAIT_TIMEOUT = 20
+# The client waits this much longer than the server's statement limit, so the server's
+# error (which says the statement was stopped, not applied) arrives before the client
+# gives up on a statement that may still be running.
+READ_GRACE = 5
+# PyMySQL's own ceiling for connect_timeout; lock_wait_timeout has the same.
+MAX_TIMEOUT = 31536000
 # Where Debian/Ubuntu (both MariaDB and MySQL packages) and most RPM builds put the
 # server socket. /var/run is a symlink to /run on current systems; both are listed for
 # older ones.
@@ -77,6 +109,9 @@ CR_CONN_HOST_ERROR = 2003
 CR_UNKNOWN_HOST = 2005
 CR_SERVER_GONE_ERROR = 2006
 CR_SERVER_LOST = 2013
+ER_LOCK_WAIT_TIMEOUT = 1205
+ER_STATEMENT_TIMEOUT = 1969  # MariaDB: max_statement_time exceeded
+ER_QUERY_TIMEOUT = 3024  # MySQL: maximum statement execution time exceeded
 ER_CON_COUNT_ERROR = 1040
 ER_DBACCESS_DENIED_ERROR = 1044
 ER_ACCESS_DENIED_ERROR = 1045
@@ -96,6 +131,8 @@ def login_argument_spec():
         login_unix_socket=dict(type="str"),
         config_file=dict(type="path", default="~/.my.cnf"),
         connect_timeout=dict(type="int", default=DEFAULT_CONNECT_TIMEOUT),
+        query_timeout=dict(type="int", default=DEFAULT_QUERY_TIMEOUT),
+        lock_wait_timeout=dict(type="int", default=DEFAULT_LOCK_WAIT_TIMEOUT),
         ca_cert=dict(type="path", aliases=["ssl_ca"]),
         client_cert=dict(type="path", aliases=["ssl_cert"]),
         client_key=dict(type="path", aliases=["ssl_key"]),
@@ -122,7 +159,8 @@ class ConnectionTarget(object):
     """
 
     def __init__(self, host, port, unix_socket, user, password_source, config_file=None,
-                 socket_origin=None, kwargs=None):
+                 socket_origin=None, kwargs=None, query_timeout=DEFAULT_QUERY_TIMEOUT,
+                 lock_wait_timeout=DEFAULT_LOCK_WAIT_TIMEOUT):
         self.host = host
         self.port = port
         self.unix_socket = unix_socket
@@ -132,6 +170,17 @@ class ConnectionTarget(object):
         # Why a socket is used: "login_unix_socket", "config_file" or "default".
         self.socket_origin = socket_origin
         self.kwargs = kwargs or {}
+        self.query_timeout = query_timeout
+        self.lock_wait_timeout = lock_wait_timeout
+
+    @property
+    def connect_timeout(self):
+        return self.kwargs.get("connect_timeout", DEFAULT_CONNECT_TIMEOUT)
+
+    @property
+    def read_timeout(self):
+        """The client's read/write timeout once logged in."""
+        return self.query_timeout + READ_GRACE
 
     @property
     def password(self):
@@ -237,9 +286,15 @@ def resolve_target(params, client_options=None, default_socket=_default_socket):
     elif "password" in client_options:
         password, password_source = client_options["password"], "config_file"
 
+    connect_timeout = params.get("connect_timeout") or DEFAULT_CONNECT_TIMEOUT
     kwargs = dict(
         user=user,
-        connect_timeout=params.get("connect_timeout") or DEFAULT_CONNECT_TIMEOUT,
+        connect_timeout=connect_timeout,
+        # PyMySQL reads the handshake and the login answers with read_timeout (unset, it
+        # waits forever on a peer that accepts TCP and never writes): bound them by
+        # connect_timeout; connect() raises them to query_timeout once logged in.
+        read_timeout=connect_timeout,
+        write_timeout=connect_timeout,
         autocommit=True,
         charset="utf8mb4",
     )
@@ -268,7 +323,63 @@ def resolve_target(params, client_options=None, default_socket=_default_socket):
 
     return ConnectionTarget(host=host, port=port, unix_socket=unix_socket, user=user,
                             password_source=password_source, config_file=config_file_used,
-                            socket_origin=socket_origin, kwargs=kwargs)
+                            socket_origin=socket_origin, kwargs=kwargs,
+                            query_timeout=params.get("query_timeout") or DEFAULT_QUERY_TIMEOUT,
+                            lock_wait_timeout=(params.get("lock_wait_timeout")
+                                               or DEFAULT_LOCK_WAIT_TIMEOUT))
+
+
+def bounds_problem(params):
+    """One sentence saying why the timeout options cannot be used, or None.
+
+    Zero or negative would mean "wait forever" (or is refused by PyMySQL and the server
+    with a less helpful message): every wait must be bounded.
+    """
+    problems = []
+    for name in ("connect_timeout", "query_timeout", "lock_wait_timeout"):
+        value = params.get(name)
+        if value is None:
+            continue
+        if not 1 <= value <= MAX_TIMEOUT:
+            problems.append("%s=%s" % (name, value))
+    if problems:
+        return ("%s: timeouts are whole seconds from 1 to %d (there is no 'wait forever'), "
+                "nothing was done" % (", ".join(problems), MAX_TIMEOUT))
+    return None
+
+
+def server_flavor(server_version):
+    """("mariadb" or "mysql", (major, minor, patch)) from the handshake's version string.
+
+    MariaDB before 11 prefixes "5.5.5-" for old replication clients; it is skipped.
+    """
+    text = str(server_version or "")
+    flavor = "mariadb" if "mariadb" in text.lower() else "mysql"
+    if text.startswith("5.5.5-") and flavor == "mariadb":
+        text = text[len("5.5.5-"):]
+    match = re.match(r"(\d+)\.(\d+)\.(\d+)", text)
+    version = tuple(int(part) for part in match.groups()) if match else (0, 0, 0)
+    return flavor, version
+
+
+def session_bounds_sql(server_version, query_timeout, lock_wait_timeout):
+    """``(sql, args)`` of the SET SESSION that bounds every wait of this session.
+
+    lock_wait_timeout (metadata and backup locks, MySQL 5.5+/MariaDB 5.5+) and
+    innodb_lock_wait_timeout (row locks) on both flavors; the statement limit where the
+    flavor has one: MariaDB 10.1+ max_statement_time (seconds, every statement), MySQL
+    5.7.8+ max_execution_time (milliseconds, read-only SELECT only).
+    """
+    flavor, version = server_flavor(server_version)
+    names = ["lock_wait_timeout", "innodb_lock_wait_timeout"]
+    args = [lock_wait_timeout, lock_wait_timeout]
+    if flavor == "mariadb" and version >= (10, 1, 1):
+        names.append("max_statement_time")
+        args.append(query_timeout)
+    elif flavor == "mysql" and version >= (5, 7, 8):
+        names.append("max_execution_time")
+        args.append(query_timeout * 1000)
+    return "SET SESSION " + ", ".join("%s = %%s" % name for name in names), args
 
 
 def _error_parts(error):
@@ -304,6 +415,26 @@ def _reason(text):
     return match.group(1).strip() if match else text.strip()
 
 
+# The two phases of ``connect``: before the server's handshake arrived, and after it.
+CONNECTING = "connecting"
+LOGGING_IN = "logging in"
+
+# What PyMySQL raises when the first bytes of a peer are not a MySQL packet: an SSH
+# "SSH-2.0-..." or HTTP "HTTP/1.1 ..." greeting read as a packet header has a sequence
+# number other than 0; a greeting that gets past that breaks the handshake parser.
+_PROTOCOL_GARBAGE = (struct.error, IndexError, UnicodeDecodeError)
+
+
+def _timed_out(error, text):
+    return isinstance(error, socket.timeout) or "timed out" in text.lower()
+
+
+def _not_mysql(error, text, action):
+    if action not in (CONNECTING, LOGGING_IN):
+        return False
+    return "Packet sequence number wrong" in text or isinstance(error, _PROTOCOL_GARBAGE)
+
+
 def _password_phrase(target):
     if target.password_source == "login_password":
         return "with the password given in login_password"
@@ -321,7 +452,57 @@ def error_message(error, target, action="connecting"):
     code, text = _error_parts(error)
     where = target.where()
 
-    if code == CR_UNKNOWN_HOST or isinstance(error, socket.gaierror) or (
+    if _not_mysql(error, text, action):
+        msg = ("The service at %s does not speak the MySQL protocol (what it sent first is not "
+               "a MySQL/MariaDB handshake: %s): something else listens there (SSH, HTTP, a "
+               "mail server, a TLS-only proxy), so check login_port and login_host; "
+               "MySQL/MariaDB usually listens on 3306" % (where, text))
+    elif code == CR_SERVER_LOST and action == CONNECTING and _timed_out(error, text):
+        msg = ("The server at %s accepted the TCP connection but sent no MySQL handshake within "
+               "%s s: a MySQL/MariaDB server greets at once, so this is a hung or overloaded "
+               "server, a proxy without a backend, or a service that waits for the client to "
+               "speak first (HTTP, the MySQL X Protocol port 33060); check login_host/login_port "
+               "and the server, and raise connect_timeout only if it is just slow"
+               % (where, target.connect_timeout))
+    elif code == CR_SERVER_LOST and action == LOGGING_IN and _timed_out(error, text):
+        msg = ("The MySQL/MariaDB server at %s sent its handshake but did not finish the login "
+               "of user '%s' within %s s (a server resolving client host names with slow DNS, "
+               "skip_name_resolve=OFF; an authentication plugin waiting on PAM or LDAP; an "
+               "overloaded server): check the server, and raise connect_timeout only if it is "
+               "just slow" % (where, target.user, target.connect_timeout))
+    elif code in (CR_SERVER_LOST, CR_SERVER_GONE_ERROR) and _timed_out(error, text):
+        msg = ("No answer from the MySQL/MariaDB server at %s within %s s while %s (query_timeout "
+               "%s s, plus %s s for the server's own statement limit to report first): the "
+               "client stopped waiting, but the statement may still be running on the server; "
+               "look for it in SHOW PROCESSLIST (KILL it if needed), check the server's load "
+               "and error log, and raise query_timeout only if it is just slow"
+               % (where, target.read_timeout, action, target.query_timeout, READ_GRACE))
+    elif code == ER_LOCK_WAIT_TIMEOUT:
+        msg = ("The server at %s gave up %s after it waited %s s for a lock (error 1205, the "
+               "session's lock_wait_timeout): another session holds a lock this statement "
+               "needs, such as a backup in BACKUP STAGE or holding FLUSH TABLES WITH READ LOCK, "
+               "a long ALTER TABLE or an open transaction (SHOW PROCESSLIST shows 'Waiting for "
+               "backup lock' or 'Waiting for table metadata lock'); the change may have taken "
+               "effect nevertheless (MariaDB applies ALTER USER before it waits for a backup's "
+               "BACKUP STAGE BLOCK_COMMIT), so rerun the task after the backup to check, or "
+               "raise the module option lock_wait_timeout to wait longer"
+               % (where, action, target.lock_wait_timeout))
+    elif code == ER_STATEMENT_TIMEOUT:
+        msg = ("The server at %s stopped %s after %s s, the statement time limit (the module "
+               "option query_timeout, set as the session's max_statement_time): steadydb's "
+               "statements only take that long when they wait, most likely for a lock; on "
+               "MariaDB, ALTER USER and other changes wait in 'Waiting for backup lock' "
+               "(which lock_wait_timeout does not end) while a backup holds FLUSH TABLES WITH "
+               "READ LOCK; the statement was not applied: check SHOW PROCESSLIST, retry after "
+               "the backup, or raise query_timeout to wait longer"
+               % (where, action, target.query_timeout))
+    elif code == ER_QUERY_TIMEOUT:
+        msg = ("The server at %s stopped %s after %s s, the statement time limit (the module "
+               "option query_timeout, set as the session's max_execution_time, which MySQL "
+               "applies to read-only SELECT statements): check the server's load and SHOW "
+               "PROCESSLIST for what it waited on, or raise query_timeout to wait longer"
+               % (where, action, target.query_timeout))
+    elif code == CR_UNKNOWN_HOST or isinstance(error, socket.gaierror) or (
             code == CR_CONN_HOST_ERROR and _NAME_RESOLUTION_RE.search(text)):
         msg = ("Cannot resolve the MySQL/MariaDB server name %r (%s): check login_host and the "
                "target host's DNS or /etc/hosts" % (target.host, _reason(text)))
@@ -415,6 +596,9 @@ def connect(module, autocommit=True):
     """
     if not HAS_PYMYSQL:
         module.fail_json(msg=missing_pymysql_message(), exception=PYMYSQL_IMPORT_ERROR)
+    problem = bounds_problem(module.params)
+    if problem:
+        module.fail_json(msg=problem + ".")
     try:
         target = resolve_target(module.params)
     except ConfigFileError as exc:
@@ -426,9 +610,31 @@ def connect(module, autocommit=True):
         # option file is not an option, so register it explicitly.
         module.no_log_values.add(target.password)
     kwargs = dict(target.kwargs, autocommit=autocommit)
+    conn = None
     try:
-        conn = pymysql.connect(**kwargs)
+        # Deferred, so a failure can tell "no handshake" (server_version unset) from "the
+        # login did not finish".
+        conn = pymysql.connect(defer_connect=True, **kwargs)
+        conn.connect()
     except Exception as exc:  # PyMySQL, socket and SSL errors all end up here
-        fail_on_error(module, exc, target, "connecting")
+        phase = LOGGING_IN if getattr(conn, "server_version", None) else CONNECTING
+        fail_on_error(module, exc, target, phase)
+    # Logged in: from now on the client waits query_timeout plus READ_GRACE for any
+    # answer. PyMySQL (0.7 to 1.x) reads these attributes before every socket read and
+    # write; it has no public setter.
+    conn._read_timeout = target.read_timeout
+    conn._write_timeout = target.read_timeout
+    sql, args = session_bounds_sql(conn.get_server_info(), target.query_timeout,
+                                   target.lock_wait_timeout)
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute(sql, args)
+    except Exception as exc:
+        try:
+            conn.close()
+        except Exception:  # PyMySQL already closed it after a network error
+            pass
+        fail_on_error(module, exc, target, "setting the session's time limits (%s)"
+                      % ", ".join(re.findall(r"(\w+) = %s", sql)))
     conn.steadydb_target = target
     return conn

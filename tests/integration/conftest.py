@@ -151,8 +151,12 @@ def mariadb_factory(tmp_path_factory):
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def run_module(module, args, check=False, diff=False, extra_env=None, verbosity=0):
+def run_module(module, args, check=False, diff=False, extra_env=None, verbosity=0, timeout=120):
     """Run one steadydb module through the real ``ansible`` CLI on localhost.
+
+    ``timeout`` bounds the whole ``ansible`` run (subprocess.TimeoutExpired fails the
+    test): a test that expects a bounded failure passes a few seconds above its bound,
+    so a module that hangs fails the test instead of hanging it.
 
     Returns ``(result_dict, raw_stdout)``: the task result as the json callback reports
     it, and the whole output (to assert that secrets never appear in it).
@@ -172,7 +176,7 @@ def run_module(module, args, check=False, diff=False, extra_env=None, verbosity=
     env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
                ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"))
     env.update(extra_env or {})
-    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
     out = proc.stdout + proc.stderr
     start = proc.stdout.find("{")
     data = json.loads(proc.stdout[start:])

@@ -8,11 +8,13 @@ import pytest
 from ansible.module_utils.steadydb import connection
 from ansible.module_utils.steadydb.connection import (
     ConfigFileError,
+    bounds_problem,
     error_message,
     login_argument_spec,
     missing_pymysql_message,
     read_client_options,
     resolve_target,
+    session_bounds_sql,
 )
 
 SECRET = "Sup3r-Secret-pw"
@@ -52,12 +54,16 @@ def test_argument_spec_names_and_defaults():
     spec = login_argument_spec()
     assert set(spec) == {"login_user", "login_password", "login_host", "login_port",
                          "login_unix_socket", "config_file", "connect_timeout", "ca_cert",
-                         "client_cert", "client_key", "check_hostname"}
+                         "client_cert", "client_key", "check_hostname", "query_timeout",
+                         "lock_wait_timeout"}
     assert spec["login_password"]["no_log"] is True
     assert spec["login_host"]["default"] == "localhost"
     assert spec["login_port"]["default"] == 3306
     assert spec["config_file"]["default"] == "~/.my.cnf"
     assert spec["connect_timeout"]["default"] == 10
+    assert spec["query_timeout"]["default"] == 30
+    # below query_timeout, so a lock wait ends with its own error first
+    assert spec["lock_wait_timeout"]["default"] == 20
     # a fresh dict each time: modules may add to it
     spec["login_user"]["default"] = "x"
     assert "default" not in login_argument_spec()["login_user"]
@@ -341,3 +347,221 @@ def test_connect_registers_config_file_password_as_secret(tmp_path, monkeypatch)
         connection.connect(module)
     assert SECRET in module.no_log_values
     assert "127.0.0.1:1" in failed.value.args[0]["msg"]
+
+
+# --- bounds: no wait without an end (issue 12 item 1) -------------------------------------
+
+def test_handshake_and_login_are_read_with_connect_timeout():
+    # PyMySQL reads the handshake with read_timeout; unset, it waits forever on a peer
+    # that accepts TCP and never writes.
+    target = tcp_target(connect_timeout=3)
+    assert target.kwargs["connect_timeout"] == 3
+    assert target.kwargs["read_timeout"] == 3 and target.kwargs["write_timeout"] == 3
+    assert target.query_timeout == 30 and target.lock_wait_timeout == 20
+    assert target.read_timeout == 35  # the client waits past the server's own limit
+
+
+@pytest.mark.parametrize("name, value", [("connect_timeout", 0), ("query_timeout", -1),
+                                         ("lock_wait_timeout", 0),
+                                         ("query_timeout", 31536001)])
+def test_unbounded_or_absurd_timeouts_are_refused(name, value):
+    msg = bounds_problem(params(**{name: value}))
+    assert "%s=%s" % (name, value) in msg and "no 'wait forever'" in msg
+    assert bounds_problem(params()) is None
+
+
+@pytest.mark.parametrize("version, statement_limit", [
+    ("10.11.6-MariaDB-0+deb12u1", ("max_statement_time", 30)),
+    ("5.5.5-10.4.32-MariaDB", ("max_statement_time", 30)),
+    ("11.8.2-MariaDB-1 from Debian", ("max_statement_time", 30)),
+    ("8.0.36-0ubuntu0.22.04.1", ("max_execution_time", 30000)),  # milliseconds
+    ("5.7.44-log", ("max_execution_time", 30000)),
+    ("5.6.51", None),
+    ("10.0.38-MariaDB", None),
+])
+def test_session_bounds_per_flavor(version, statement_limit):
+    sql, args = session_bounds_sql(version, 30, 20)
+    assert sql.startswith("SET SESSION lock_wait_timeout = %s, innodb_lock_wait_timeout = %s")
+    assert args[:2] == [20, 20]
+    if statement_limit is None:
+        assert len(args) == 2 and "max_" not in sql
+    else:
+        assert sql.endswith(", %s = %%s" % statement_limit[0])
+        assert args[2] == statement_limit[1]
+
+
+LOST_TIMED_OUT = "Lost connection to MySQL server during query (timed out)"
+
+
+def test_peer_that_never_sends_a_handshake():
+    msg = error_message(op_error(2013, LOST_TIMED_OUT), tcp_target(connect_timeout=3),
+                        action="connecting")
+    assert ("127.0.0.1:3307 accepted the TCP connection but sent no MySQL handshake within 3 s"
+            in msg)
+    assert "connect_timeout" in msg and "33060" in msg
+    assert_one_sentence(msg)
+
+
+def test_login_that_never_finishes():
+    msg = error_message(op_error(2013, LOST_TIMED_OUT), tcp_target(connect_timeout=4),
+                        action="logging in")
+    assert "sent its handshake but did not finish the login of user 'web' within 4 s" in msg
+    assert "connect_timeout" in msg
+    assert_one_sentence(msg)
+
+
+def test_query_without_answer_names_the_action_and_query_timeout():
+    msg = error_message(op_error(2013, LOST_TIMED_OUT), tcp_target(query_timeout=10),
+                        action="reading SHOW GLOBAL VARIABLES")
+    assert "No answer" in msg and "within 15 s while reading SHOW GLOBAL VARIABLES" in msg
+    assert "query_timeout" in msg and "may still be running" in msg
+    assert_one_sentence(msg)
+
+
+def test_lock_wait_timeout_names_the_lock_and_the_option():
+    msg = error_message(op_error(1205, "Lock wait timeout exceeded; try restarting transaction"),
+                        tcp_target(lock_wait_timeout=7), action="altering worker@%")
+    assert "gave up altering worker@% after it waited 7 s for a lock" in msg
+    assert "FLUSH TABLES WITH READ LOCK" in msg and "BACKUP STAGE" in msg
+    assert "lock_wait_timeout" in msg and "rerun the task" in msg
+    assert_one_sentence(msg)
+
+
+def test_statement_limit_names_the_backup_lock_and_query_timeout():
+    msg = error_message(op_error(1969, "Query execution was interrupted (max_statement_time "
+                                       "exceeded)"), tcp_target(query_timeout=3),
+                        action="altering worker@%")
+    assert "stopped altering worker@% after 3 s" in msg
+    assert "query_timeout" in msg and "max_statement_time" in msg
+    assert "Waiting for backup lock" in msg and "FLUSH TABLES WITH READ LOCK" in msg
+    assert_one_sentence(msg)
+    msg = error_message(op_error(3024, "Query execution was interrupted, maximum statement "
+                                       "execution time exceeded"), tcp_target(),
+                        action="reading mysql.user")
+    assert "max_execution_time" in msg and "SELECT" in msg and "query_timeout" in msg
+
+
+# --- a service on the port that is not MySQL (issue 12 item 15) ----------------------------
+
+@pytest.mark.parametrize("error", [
+    pymysql.err.InternalError("Packet sequence number wrong - got 45 expected 0"),
+    IndexError("index out of range"),
+    UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte"),
+])
+def test_non_mysql_service_on_the_port(error):
+    for action in ("connecting", "logging in"):
+        msg = error_message(error, tcp_target(), action=action)
+        assert "127.0.0.1:3307 does not speak the MySQL protocol" in msg
+        assert "login_port" in msg
+        assert_one_sentence(msg)
+
+
+def test_sequence_error_after_login_is_not_called_a_foreign_service():
+    msg = error_message(pymysql.err.InternalError("Packet sequence number wrong - got 3 "
+                                                  "expected 1"), tcp_target(),
+                        action="reading status")
+    assert "does not speak" not in msg and "reading status" in msg
+
+
+# --- connect(): bounds applied to the session ---------------------------------------------
+
+class FakeCursor(object):
+    def __init__(self, conn):
+        self.conn = conn
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def execute(self, sql, args=None):
+        if self.conn.fail_on_set:
+            raise self.conn.fail_on_set
+        self.conn.executed.append((sql, args))
+
+
+class FakeConnection(object):
+    """Records what connect() does with a PyMySQL connection, no network."""
+
+    def __init__(self, version="10.11.6-MariaDB", fail_on_connect=None, handshake=True,
+                 fail_on_set=None, **kwargs):
+        self.kwargs = kwargs
+        self.version = version
+        self.fail_on_connect = fail_on_connect
+        self.handshake = handshake
+        self.fail_on_set = fail_on_set
+        self.executed = []
+        self.closed = False
+
+    def connect(self):
+        if self.handshake:
+            self.server_version = self.version
+        if self.fail_on_connect:
+            raise self.fail_on_connect
+
+    def get_server_info(self):
+        return self.version
+
+    def cursor(self):
+        return FakeCursor(self)
+
+    def close(self):
+        self.closed = True
+
+
+def fake_pymysql(monkeypatch, **behaviour):
+    made = []
+
+    def connect(**kwargs):
+        conn = FakeConnection(**dict(behaviour, **kwargs))
+        made.append(conn)
+        return conn
+    monkeypatch.setattr(connection.pymysql, "connect", connect)
+    return made
+
+
+def test_connect_bounds_the_session(monkeypatch):
+    made = fake_pymysql(monkeypatch)
+    module = FakeModule(login_host="127.0.0.1", connect_timeout=3, query_timeout=12,
+                        lock_wait_timeout=6)
+    conn = connection.connect(module)
+    assert conn is made[0]
+    assert conn.kwargs["defer_connect"] is True
+    assert conn.kwargs["read_timeout"] == 3 and conn.kwargs["write_timeout"] == 3
+    assert conn._read_timeout == 17 and conn._write_timeout == 17
+    assert conn.executed == [("SET SESSION lock_wait_timeout = %s, innodb_lock_wait_timeout = "
+                              "%s, max_statement_time = %s", [6, 6, 12])]
+
+
+def test_connect_refuses_unbounded_timeouts(monkeypatch):
+    made = fake_pymysql(monkeypatch)
+    module = FakeModule(query_timeout=0)
+    with pytest.raises(FakeModule.Failed) as failed:
+        connection.connect(module)
+    assert "query_timeout=0" in failed.value.args[0]["msg"] and not made
+
+
+@pytest.mark.parametrize("handshake, phrase", [
+    (False, "sent no MySQL handshake within 3 s"),
+    (True, "did not finish the login of user 'web' within 3 s"),
+])
+def test_connect_tells_handshake_from_login(monkeypatch, handshake, phrase):
+    fake_pymysql(monkeypatch, handshake=handshake,
+                 fail_on_connect=op_error(2013, LOST_TIMED_OUT))
+    module = FakeModule(login_host="127.0.0.1", login_user="web", connect_timeout=3)
+    with pytest.raises(FakeModule.Failed) as failed:
+        connection.connect(module)
+    assert phrase in failed.value.args[0]["msg"]
+
+
+def test_connect_fails_when_the_session_cannot_be_bounded(monkeypatch):
+    made = fake_pymysql(monkeypatch, fail_on_set=op_error(1193, "Unknown system variable "
+                                                                "'max_statement_time'"))
+    module = FakeModule(login_host="127.0.0.1")
+    with pytest.raises(FakeModule.Failed) as failed:
+        connection.connect(module)
+    msg = failed.value.args[0]["msg"]
+    assert "setting the session's time limits (lock_wait_timeout, innodb_lock_wait_timeout, " \
+           "max_statement_time)" in msg and "1193" in msg
+    assert made[0].closed
