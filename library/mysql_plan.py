@@ -30,6 +30,16 @@ description:
   - Pure computation on the controller's data; it connects to nothing and changes nothing.
     Bad input fails with one sentence naming the input and the rule it breaks.
   - The formulas and their sources are in C(docs/formulas.md) of the steadydb repository.
+  - "O(extra_variables) (the role variable C(mysql_tuning_extra_variables)) go through the
+    same rules: C(wait_timeout) and C(max_connections) among them are planned with, the
+    others are merged into C(server.variables), and every rule they touch is checked again
+    over the merged variables (C(max_connections) against the caps and the reserve,
+    C(wait_timeout) against C(CONN_MAX_AGE)/C(pool_recycle) and the longest request/job,
+    C(net_read_timeout)/C(net_write_timeout) against their floors and the client timeouts,
+    C(open_files_limit) against the open files need, buffer sizes against the memory
+    budget)."
+  - With O(plan) instead of O(facts) and O(apps), merges O(extra_variables) into a plan made
+    earlier and checks those rules again (the path for running C(mysql_tuning) alone).
 version_added: "0.1.0"
 author:
   - steadydb contributors
@@ -37,19 +47,19 @@ options:
   facts:
     description:
       - The server facts, as C(mysql_facts) returns them in C(ansible_facts.mysql).
+      - Required unless O(plan) is given; goes with O(apps).
       - Needs C(variables) (including C(wait_timeout), C(max_connections),
         C(table_open_cache) and the buffer sizes of the memory formula) and
         C(host.mem_total_bytes) (or O(mem_total_bytes)); C(status), C(dynamic) and
         C(accounts) are used when present.
     type: dict
-    required: true
   apps:
     description:
       - The apps that use the server, one entry per app (web site, data logger, ...).
       - Each app gets its own account cap, so give each app its own MySQL account.
+      - Required with O(facts).
     type: list
     elements: dict
-    required: true
     suboptions:
       name:
         description: Identifier of the app, lower-case letters, digits and C(_).
@@ -204,6 +214,20 @@ options:
     description: C(StartLimitBurst) (1..100); starts within the interval after which systemd gives up.
     type: int
     default: 5
+  extra_variables:
+    description:
+      - Server variables (name to value) set on top of the plan, checked by the plan's
+        rules; an extra that breaks one fails with the variable and the rule.
+      - The plan lists them again in C(server.extra_variables).
+      - Values of variables whose name looks secret (C(*_password), C(*_auth), ...) are
+        hidden from the output.
+    type: dict
+    default: {}
+  plan:
+    description:
+      - A plan made earlier (RV(plan)); with it, the module only merges O(extra_variables)
+        and checks the rules again. Mutually exclusive with O(facts) and O(apps).
+    type: dict
 attributes:
   check_mode:
     support: full
@@ -311,7 +335,8 @@ plan:
       description:
         - The memory budget (MySQLTuner's formula). Keys C(total_bytes), C(allowed_bytes),
           C(fraction), C(server_buffers_bytes), C(per_thread_bytes), C(max_connections),
-          C(max_total_bytes), C(fits), C(innodb_buffer_pool_size),
+          C(max_total_bytes), C(fits), C(innodb_buffer_pool_size), C(values) (the sizes
+          the budget counts),
           C(innodb_buffer_pool_shrunk_from) (null unless shrunk), C(formula) (the arithmetic).
       type: dict
     apps:
@@ -336,7 +361,8 @@ plan:
       description:
         - C(demand), C(reserve), C(headroom_percent), C(user_caps_sum),
           C(required_max_connections), C(max_connections), C(wait_timeout),
-          C(effective_idle_timeout), C(open_files_need).
+          C(effective_idle_timeout), C(upstream_idle_timeout), C(extra_max_connections),
+          C(open_files_need).
       type: dict
     warnings:
       description: Things worth a human look (also emitted as Ansible warnings).
@@ -345,7 +371,8 @@ plan:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.steadydb.plan import PlanError, build_plan
+from ansible.module_utils.steadydb.plan import PlanError, build_plan, merge_server_variables
+from ansible.module_utils.steadydb.variables import is_secret
 
 APP_OPTIONS = dict(
     name=dict(type='str', required=True),
@@ -376,8 +403,8 @@ POLICY_KEYS = ('wait_timeout', 'memory_fraction', 'allow_buffer_pool_shrink',
 
 def argument_spec():
     return dict(
-        facts=dict(type='dict', required=True),
-        apps=dict(type='list', elements='dict', required=True, options=APP_OPTIONS),
+        facts=dict(type='dict'),
+        apps=dict(type='list', elements='dict', options=APP_OPTIONS),
         admin_reserve=dict(type='int', default=10),
         headroom_percent=dict(type='int', default=25),
         db_host_shared=dict(type='bool', default=False),
@@ -397,16 +424,28 @@ def argument_spec():
         restart_sec=dict(type='int', default=2),
         start_limit_interval_sec=dict(type='int', default=60),
         start_limit_burst=dict(type='int', default=5),
+        extra_variables=dict(type='dict', default={}),
+        plan=dict(type='dict'),
     )
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
+                           required_one_of=[('facts', 'plan')],
+                           mutually_exclusive=[('plan', 'facts'), ('plan', 'apps')],
+                           required_together=[('facts', 'apps')])
     params = module.params
+    for name, value in params['extra_variables'].items():
+        if is_secret(str(name).lower().replace('-', '_')) and value not in (None, ''):
+            module.no_log_values.add(str(value))
     demand = dict((key, params[key]) for key in DEMAND_KEYS)
     policy = dict((key, params[key]) for key in POLICY_KEYS)
     try:
-        plan = build_plan(params['facts'], demand, policy)
+        if params['plan'] is not None:
+            plan = merge_server_variables(params['plan'], params['extra_variables'])
+            plan.setdefault('warnings', [])
+        else:
+            plan = build_plan(params['facts'], demand, policy, params['extra_variables'])
     except PlanError as exc:
         module.fail_json(msg="mysql_plan: %s" % exc)
     for warning in plan['warnings']:

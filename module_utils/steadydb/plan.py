@@ -11,7 +11,11 @@ with its source, in docs/formulas.md.
 
 Public API (stable, other modules import it):
 
-- ``build_plan(facts, demand, policy=None)`` -> dict: the plan.
+- ``build_plan(facts, demand, policy=None, extra_variables=None)`` -> dict: the plan.
+- ``merge_server_variables(plan, extra_variables)`` -> dict: a copy of a plan with extra
+  server variables merged into ``server.variables`` and every rule that touches them
+  checked again (the path for ``mysql_tuning_extra_variables`` when the plan was made
+  without them).
 - ``PlanError``: raised for bad input, with a message naming the input and the rule.
 - ``normalize_demand(demand)`` / ``normalize_policy(policy)`` -> dict: validated inputs
   with defaults filled in (``build_plan`` calls both).
@@ -26,6 +30,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import copy
 import math
 import re
 
@@ -459,15 +464,36 @@ def _status_int(status, name):
 
 # --- the plan --------------------------------------------------------------------------
 
-def build_plan(facts, demand, policy=None):
+def build_plan(facts, demand, policy=None, extra_variables=None):
     """Return the plan dict (docs/architecture.md) or raise PlanError.
 
     ``facts``: ``ansible_facts.mysql``. ``demand``: apps, admin_reserve,
     headroom_percent, db_host_shared, upstream_idle_timeout. ``policy``: overrides
-    (POLICY_DEFAULTS). Nothing is changed anywhere; the result is plain data.
+    (POLICY_DEFAULTS). ``extra_variables``: server variables the user sets on top of the
+    plan (``mysql_tuning_extra_variables``): ``wait_timeout`` and ``max_connections``
+    among them are planned with (as the policy values), the others are merged into
+    ``server.variables`` and every rule they touch is checked again. Nothing is changed
+    anywhere; the result is plain data.
     """
     d = normalize_demand(demand)
     p = normalize_policy(policy)
+    extras = normalize_extra_variables(extra_variables)
+    p["_source"] = {"wait_timeout": "policy override", "max_connections": "policy override"}
+    for knob in PLANNED_EXTRAS:
+        if knob not in extras:
+            continue
+        value = _int(extras[knob], "extra_variables.%s" % knob, 0, PLANNED_EXTRAS[knob])
+        if p[knob] and p[knob] != value:
+            raise PlanError(
+                "%s is given twice, %d as the policy (steadydb_%s) and %d in the extra "
+                "variables (mysql_tuning_extra_variables); set it in one place"
+                % (knob, p[knob], knob, value))
+        if knob == "max_connections" and value < MIN_MAX_CONNECTIONS:
+            raise PlanError("extra_variables.max_connections must be at least %d (MariaDB's "
+                            "minimum), got %d" % (MIN_MAX_CONNECTIONS, value))
+        if value:
+            p[knob] = value
+            p["_source"][knob] = "extra_variables"
     variables, status, host, dynamic_facts, accounts = _facts_parts(facts)
     warnings = []
 
@@ -492,11 +518,11 @@ def build_plan(facts, demand, policy=None):
     if p["max_connections"]:
         if p["max_connections"] < required:
             raise PlanError(
-                "max_connections=%d (policy override) is below what the demand needs: "
+                "max_connections=%d (%s) is below what the demand needs: "
                 "sum of per-app caps %d (demand %d + %d%% headroom, per app rounded up) + "
                 "admin_reserve %d = %d; rule: max_connections >= demand x (1 + headroom) + "
-                "reserve" % (p["max_connections"], caps_sum, total_demand, headroom, reserve,
-                             required))
+                "reserve" % (p["max_connections"], p["_source"]["max_connections"], caps_sum,
+                             total_demand, headroom, reserve, required))
         max_connections = p["max_connections"]
     else:
         # Never below the demand; keep the server's higher value for clients nobody
@@ -505,7 +531,7 @@ def build_plan(facts, demand, policy=None):
                               min(current_max_connections, mem["fit_connections"]))
     max_used = _status_int(status, "Max_used_connections")
     if max_connections < current_max_connections:
-        why = ("the policy override" if p["max_connections"] else
+        why = ("the %s" % p["_source"]["max_connections"] if p["max_connections"] else
                "the declared demand (%d) plus admin_reserve" % total_demand
                if max_connections <= max(required, MIN_MAX_CONNECTIONS) else
                "the largest value whose memory budget fits %.2f of RAM" % mem["fraction"])
@@ -546,11 +572,12 @@ def build_plan(facts, demand, policy=None):
             else "longest_request_seconds"
         if p["wait_timeout"] and p["wait_timeout"] <= longest:
             raise PlanError(
-                "wait_timeout=%d (policy override) is too small for any safe CONN_MAX_AGE: app "
+                "wait_timeout=%d (%s) is too small for any safe CONN_MAX_AGE: app "
                 "%s declares %s=%d; rule: wait_timeout > the longest request/job, or a "
                 "connection left idle inside one request is cut (error 2006) even with "
                 "CONN_MAX_AGE=0; raise wait_timeout or set it to 0 to keep the server's %d"
-                % (p["wait_timeout"], app["name"], source, longest, server_wait))
+                % (p["wait_timeout"], p["_source"]["wait_timeout"], app["name"], source,
+                   longest, server_wait))
         warnings.append(
             "app %s: %s=%d is not below the effective idle timeout %d s (%s): a connection "
             "idle that long inside one request/job is cut by the server or the proxy (2006/"
@@ -714,7 +741,7 @@ def build_plan(facts, demand, policy=None):
                 "the DB host is shared with the app and has no swap: a memory spike in the app "
                 "goes straight to the OOM killer; add a small swap file")
 
-    return {
+    plan = {
         "flavor": str(facts.get("flavor") or ""),
         "version": _version(facts),
         "server": {
@@ -738,10 +765,17 @@ def build_plan(facts, demand, policy=None):
             "max_connections": max_connections,
             "wait_timeout": wait_timeout,
             "effective_idle_timeout": effective_idle,
+            "upstream_idle_timeout": upstream,
+            "extra_max_connections": extra,
             "open_files_need": need_files,
         },
         "warnings": warnings,
     }
+    for key, value in dynamic_facts.items():
+        # The dynamic map of the variables the extras add (used by the apply stage).
+        if str(key).lower() in extras and isinstance(value, bool):
+            plan["server"]["dynamic"][str(key).lower()] = value
+    return merge_server_variables(plan, extras)
 
 
 def _memory_inputs(variables, host, d, p):
@@ -818,6 +852,7 @@ def _memory(mem, variables, p, max_connections, warnings):
         "max_total_bytes": max_total,
         "fits": max_total <= allowed,
         "innodb_buffer_pool_size": values["innodb_buffer_pool_size"],
+        "values": values,
         "innodb_buffer_pool_shrunk_from": current_pool if new_pool is not None else None,
         "formula": _formula(values, per_thread, max_connections, server, max_total, allowed,
                             fraction, total),
@@ -872,3 +907,235 @@ def _status_warnings(status, warnings):
         warnings.append(
             "Connection_errors_max_connections=%d: the server has already refused connections "
             "with error 1040 since it started" % refused)
+
+
+# --- extra server variables ------------------------------------------------------------
+
+# Extra variables the planner derives other values from: build_plan plans with them.
+PLANNED_EXTRAS = {"wait_timeout": WAIT_TIMEOUT_LIMIT, "max_connections": MAX_CONNECTIONS_LIMIT}
+_VARIABLE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+MEMORY_VARS = SERVER_BUFFER_VARS + PER_THREAD_VARS + TMP_TABLE_VARS
+
+
+def normalize_extra_variables(extra):
+    """``{name: value}`` with names in the server's underscore form, or PlanError."""
+    if extra is None:
+        return {}
+    if not isinstance(extra, dict):
+        raise PlanError("extra_variables must be a dict of server variable name to value, "
+                        "got %r" % (extra,))
+    result = {}
+    for raw, value in extra.items():
+        name = str(raw).strip().lower().replace("-", "_")
+        if not _VARIABLE_RE.match(name) or len(name) > 64:
+            raise PlanError("extra_variables: %r is not a server variable name (letters, "
+                            "digits and _ only)" % (raw,))
+        if name in result:
+            raise PlanError("extra_variables: %s is given twice (as %r and another spelling)"
+                            % (name, raw))
+        result[name] = value
+    return result
+
+
+def _number(value, name):
+    """A whole number or size (64M) of an extra variable, or PlanError."""
+    if isinstance(value, bool) or value is None:
+        raise PlanError("%s must be a whole number, got %r" % (name, value))
+    try:
+        return to_bytes(value)
+    except ValueError:
+        raise PlanError("%s must be a whole number (sizes like 64M are accepted), got %r"
+                        % (name, value))
+
+
+def merge_server_variables(plan, extra_variables):
+    """Return a copy of ``plan`` with ``extra_variables`` merged into ``server.variables``.
+
+    Every rule of the plan that an extra variable touches is checked again over the merged
+    variables, with what the plan knows (a hand-written plan with only ``server.variables``
+    is checked for what it holds): max_connections against the per-account caps and the
+    reserve, wait_timeout against each app's CONN_MAX_AGE/pool_recycle and longest
+    request/job, net_write_timeout against the client read timeouts, open_files_limit
+    against mysqld's open files need, and the memory budget. Raises PlanError naming the
+    variable and the rule. Merging extras the plan already holds changes nothing.
+    """
+    if not isinstance(plan, dict) or not isinstance(plan.get("server"), dict) \
+            or not isinstance(plan["server"].get("variables"), dict):
+        raise PlanError("the plan must be a dict with server.variables (docs/architecture.md), "
+                        "got %r" % (type(plan).__name__,))
+    extras = normalize_extra_variables(extra_variables)
+    merged = copy.deepcopy(plan)
+    server = merged["server"]
+    variables = server["variables"]
+    changed = sorted(k for k, v in extras.items() if k not in variables or variables[k] != v)
+    variables.update(extras)
+    if extras:
+        previous = server.get("extra_variables") or {}
+        server["extra_variables"] = dict(previous, **extras)
+    if "wait_timeout" in changed and "interactive_timeout" not in extras \
+            and "interactive_timeout" in variables:
+        # The plan keeps interactive_timeout = wait_timeout (docs/architecture.md).
+        variables["interactive_timeout"] = variables["wait_timeout"]
+    if "wait_timeout" in changed:
+        _check_idle(merged, _number(variables["wait_timeout"], "extra_variables.wait_timeout"))
+    if "max_connections" in changed:
+        _check_max_connections(merged)
+    if set(changed) & {"net_read_timeout", "net_write_timeout"}:
+        _check_net_timeouts(merged)
+    if set(changed) & {"max_connections", "table_open_cache", "open_files_limit"}:
+        _check_open_files(merged)
+    if set(changed) & (set(MEMORY_VARS) | {"max_connections"}):
+        _check_memory(merged)
+    return merged
+
+
+def _check_max_connections(plan):
+    variables = plan["server"]["variables"]
+    totals = plan.get("totals") or {}
+    value = _number(variables["max_connections"], "extra_variables.max_connections")
+    if value < MIN_MAX_CONNECTIONS or value > MAX_CONNECTIONS_LIMIT:
+        raise PlanError("extra_variables.max_connections must be within %d..%d, got %d"
+                        % (MIN_MAX_CONNECTIONS, MAX_CONNECTIONS_LIMIT, value))
+    caps = [limit.get("max_user_connections") for limit in plan["server"].get("user_limits") or []
+            if isinstance(limit, dict)]
+    caps_sum = totals.get("user_caps_sum")
+    if not isinstance(caps_sum, int):
+        caps_sum = sum(c for c in caps if isinstance(c, int) and not isinstance(c, bool))
+    reserve = totals.get("reserve") if isinstance(totals.get("reserve"), int) else 0
+    if value < caps_sum + reserve:
+        raise PlanError(
+            "max_connections=%d (extra_variables) is below the sum of the per-account caps %d "
+            "+ admin_reserve %d = %d; rule: max_connections >= sum of the caps + reserve, so a "
+            "runaway app hits its own cap (1226) and the others and the admins still connect; "
+            "lower the demand or raise max_connections"
+            % (value, caps_sum, reserve, caps_sum + reserve))
+    if isinstance(plan.get("totals"), dict):
+        plan["totals"]["max_connections"] = value
+
+
+def _check_idle(plan, wait_timeout):
+    if wait_timeout < 1 or wait_timeout > WAIT_TIMEOUT_LIMIT:
+        raise PlanError("extra_variables.wait_timeout must be within 1..%d, got %d"
+                        % (WAIT_TIMEOUT_LIMIT, wait_timeout))
+    totals = plan.get("totals") or {}
+    planned_wait = totals.get("wait_timeout")
+    for name, app in sorted((plan.get("apps") or {}).items()):
+        if not isinstance(app, dict):
+            continue
+        planned_idle = app.get("effective_idle_timeout")
+        upstream = totals.get("upstream_idle_timeout")
+        if upstream is None and isinstance(planned_idle, int) and isinstance(planned_wait, int) \
+                and planned_idle < planned_wait:
+            upstream = planned_idle  # the proxy was the smaller of the two
+        effective = min(wait_timeout, upstream) if upstream else wait_timeout
+        longest = app.get("longest_idle_seconds") or 0
+        if wait_timeout <= longest:
+            raise PlanError(
+                "wait_timeout=%d (extra_variables) is not above app %s's longest request/job "
+                "%d s; rule: wait_timeout > the longest request/job, or a connection left idle "
+                "inside one request is cut (error 2006) even with CONN_MAX_AGE=0; raise it, or "
+                "set steadydb_wait_timeout so the plan derives the client settings from it"
+                % (wait_timeout, name, longest))
+        for label, value in (("CONN_MAX_AGE", (app.get("django") or {}).get("CONN_MAX_AGE")),
+                             ("pool_recycle", (app.get("sqlalchemy") or {}).get("pool_recycle"))):
+            if isinstance(value, int) and value and value + longest > effective:
+                raise PlanError(
+                    "wait_timeout=%d (extra_variables) makes the effective idle timeout %d s, "
+                    "below app %s's %s %d + longest request/job %d s = %d; rule: %s + longest "
+                    "request/job <= idle timeout, so a reused connection survives the longest "
+                    "request; set steadydb_wait_timeout instead, so the plan derives %s from it"
+                    % (wait_timeout, effective, name, label, value, longest, value + longest,
+                       label, label))
+        app["effective_idle_timeout"] = effective
+    if isinstance(plan.get("totals"), dict):
+        plan["totals"]["wait_timeout"] = wait_timeout
+
+
+def _client_timeouts(plan):
+    result = []
+    for app in (plan.get("apps") or {}).values():
+        options = ((app or {}).get("django") or {}).get("OPTIONS") or {}
+        for key in ("read_timeout", "write_timeout"):
+            if isinstance(options.get(key), int):
+                result.append(options[key])
+    return result
+
+
+def _check_net_timeouts(plan):
+    variables = plan["server"]["variables"]
+    if "net_read_timeout" in variables:
+        value = _number(variables["net_read_timeout"], "extra_variables.net_read_timeout")
+        if value < 60:
+            raise PlanError("net_read_timeout=%d (extra_variables) is below 60 s; rule: "
+                            "net_read_timeout >= 60, so a client pausing while it sends a "
+                            "large statement is not cut" % value)
+    if "net_write_timeout" in variables:
+        value = _number(variables["net_write_timeout"], "extra_variables.net_write_timeout")
+        floor = max([120] + _client_timeouts(plan))
+        if value < floor:
+            raise PlanError(
+                "net_write_timeout=%d (extra_variables) is below %d s; rule: net_write_timeout "
+                ">= 120 and >= every client read_timeout (the longest legitimate query + "
+                "margin), so the server does not give up on a result the client still waits "
+                "for" % (value, floor))
+
+
+def _check_open_files(plan):
+    variables = plan["server"]["variables"]
+    totals = plan.get("totals") or {}
+    if "max_connections" not in variables or "table_open_cache" not in variables:
+        return
+    connections = _number(variables["max_connections"], "max_connections")
+    cache = _number(variables["table_open_cache"], "table_open_cache")
+    extra = totals.get("extra_max_connections") or 0
+    need = open_files_need(connections, cache, extra)
+    if need > NOFILE_MAX:
+        raise PlanError(
+            "max_connections %d and table_open_cache %d need %d file descriptors, above %d "
+            "(the most LimitNOFILE can grant); rule: open files need = max(10 + connections + "
+            "2 x table_open_cache, 5 x connections) <= %d" % (connections, cache, need,
+                                                               NOFILE_MAX, NOFILE_MAX))
+    if "open_files_limit" in variables:
+        limit = _number(variables["open_files_limit"], "open_files_limit")
+        if limit < need:
+            raise PlanError(
+                "open_files_limit=%d is below mysqld's open files need %d = max(10 + "
+                "max_connections %d + extra_max_connections %d + 2 x table_open_cache %d, 5 x "
+                "connections); rule: open_files_limit >= the need, or mysqld lowers "
+                "table_open_cache/max_connections itself at start"
+                % (limit, need, connections, extra, cache))
+        need = max(need, limit)
+    if isinstance(plan.get("totals"), dict):
+        plan["totals"]["open_files_need"] = open_files_need(connections, cache, extra)
+    systemd = plan.get("systemd")
+    if isinstance(systemd, dict) and isinstance(systemd.get("LimitNOFILE"), int):
+        systemd["LimitNOFILE"] = max(systemd["LimitNOFILE"],
+                                     min(_round_up(need, 1024), NOFILE_MAX))
+
+
+def _check_memory(plan):
+    memory = plan.get("memory")
+    if not isinstance(memory, dict) or not isinstance(memory.get("values"), dict) \
+            or not isinstance(memory.get("allowed_bytes"), int):
+        return  # a plan without its budget terms: nothing to check against
+    variables = plan["server"]["variables"]
+    values = dict(memory["values"])
+    for key in MEMORY_VARS:
+        if key in variables:
+            values[key] = _number(variables[key], key)
+    connections = _number(variables.get("max_connections", memory.get("max_connections", 0)),
+                          "max_connections")
+    per_thread = per_thread_bytes(values)
+    server = server_buffers_bytes(values)
+    max_total = server + connections * per_thread
+    allowed = memory["allowed_bytes"]
+    formula = _formula(values, per_thread, connections, server, max_total, allowed,
+                       memory.get("fraction", 0), memory.get("total_bytes", 0))
+    if max_total > allowed:
+        raise PlanError(
+            "the extra variables break the memory budget (rule: server buffers + "
+            "max_connections x per-thread buffers <= memory_fraction x RAM): %s; lower them "
+            "or the demand" % formula)
+    memory.update(values=values, server_buffers_bytes=server, per_thread_bytes=per_thread,
+                  max_connections=connections, max_total_bytes=max_total, fits=True,
+                  innodb_buffer_pool_size=values["innodb_buffer_pool_size"], formula=formula)
