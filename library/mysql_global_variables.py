@@ -25,8 +25,13 @@ description:
     back to their previous values before the task fails.
   - Values of variables whose names look secret (C(*password*), C(*_auth), C(*_key),
     C(*secret*), C(*token*)) and those listed in O(secret_variables) are never shown.
-    When the server itself masks a value (MariaDB shows C(wsrep_sst_auth) as
-    C(********)) it cannot be compared, so it is set, and reported changed, on every run.
+  - When the server itself masks a value (MariaDB shows a set C(wsrep_sst_auth) as
+    C(********)), whether it already is the desired value cannot be known. By default
+    (O(update_masked=when_unset)) such a variable is set only while the server shows it
+    empty; once set it is left alone, not reported changed, and listed in
+    RV(unverified). A new value (a rotated password) therefore needs
+    O(update_masked=always) for that run. Setting it to an empty value is always
+    checked and applied, because the server shows an empty value unmasked.
 version_added: "0.1.0"
 author: steadydb contributors
 options:
@@ -51,6 +56,19 @@ options:
     type: list
     elements: str
     default: []
+  update_masked:
+    description:
+      - What to do with a variable whose value the server masks (shows as C(********)),
+        so that it cannot be compared with the desired value.
+      - C(when_unset) sets it only while the server shows no value, and otherwise leaves
+        it as it is (listed in RV(unverified), not changed). Reruns report
+        C(changed=false).
+      - C(always) sets it on every run and reports changed every time, because nothing
+        can show that it already had the value. Use it for the run that changes the
+        value.
+    type: str
+    choices: [when_unset, always]
+    default: when_unset
 extends_documentation_fragment: [steadydb_login]
 notes:
   - Supports C(check_mode) (nothing is set; the result says what would change) and
@@ -115,6 +133,14 @@ version:
   description: The server version, for example C(10.11.6).
   type: str
   returned: always
+unverified:
+  description: Variables whose value the server masks, so the module could not check that
+    they have the desired value (left as they were with O(update_masked=when_unset), set
+    without a read-back check with O(update_masked=always)).
+  type: list
+  elements: str
+  returned: always
+  sample: [wsrep_sst_auth]
 server_start_epoch:
   description: When the running server started (UNIX time, from C(Uptime)); compare it
     with an option file's mtime to know whether the server has read that file.
@@ -128,8 +154,9 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.steadydb.apply import needs_restart_error, needs_restart_now
 from ansible.module_utils.steadydb.connection import (connect, error_message,
                                                        login_argument_spec)
-from ansible.module_utils.steadydb.variables import (VarInfo, as_text, display, is_same, is_secret,
-                                                      to_sql_value, variable_name)
+from ansible.module_utils.steadydb.variables import (VarInfo, as_text, compare, display, is_masked,
+                                                      is_same, is_secret, to_sql_value,
+                                                      variable_name)
 
 ER_INCORRECT_GLOBAL_LOCAL_VAR = 1238  # "Variable 'x' is a read only variable"
 ER_UNKNOWN_SYSTEM_VARIABLE = 1193
@@ -203,6 +230,7 @@ def main():
         variables=dict(type="dict", required=True),
         persist=dict(type="bool", default=False),
         secret_variables=dict(type="list", elements="str", default=[], no_log=False),
+        update_masked=dict(type="str", default="when_unset", choices=["when_unset", "always"]),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
@@ -232,7 +260,8 @@ def main():
         return display(name, value, name in secret)
 
     result = dict(changed=False, applied=[], restart_required=False, pending_restart={},
-                  values={}, adjusted={}, flavor=None, version=None, server_start_epoch=None)
+                  values={}, adjusted={}, unverified=[], flavor=None, version=None,
+                  server_start_epoch=None)
     if not desired:
         module.exit_json(**result)
 
@@ -261,6 +290,7 @@ def main():
                         "and whether the plugin that provides it is loaded)" % (
                             flavor, version, "s" if len(unknown) > 1 else "", ", ".join(unknown)))
     plan = []  # (name, info, sql_value)
+    masked_plan = []  # the same, for variables whose current value the server masks
     pending = {}
     for name in sorted(desired):
         info = infos.get(name)
@@ -274,16 +304,24 @@ def main():
         except ValueError as exc:
             problems.append(str(exc))
             continue
-        if is_same(info, info.current, desired[name]):
+        state = compare(info, info.current, desired[name])
+        if state == "same":
             continue
+        if state == "unknown":
+            result["unverified"].append(name)
+            if params["update_masked"] != "always":
+                continue
         if info.read_only or needs_restart_now(flavor, name, info.current):
             pending[name] = dict(current=shown(name, info.current), desired=shown(name, desired[name]))
             continue
-        plan.append((name, info, value))
+        (masked_plan if is_masked(info.current) else plan).append((name, info, value))
     if problems:
         module.fail_json(msg="Invalid variables, nothing was changed: %s." % "; ".join(problems),
                          **result)
 
+    # Masked values are set last: their previous value is unknown, so a failure after
+    # one of them could not set it back.
+    plan += masked_plan
     statement = "PERSIST" if params["persist"] else "GLOBAL"
     done = []  # (name, previous raw value)
     if not module.check_mode:
@@ -336,7 +374,7 @@ def main():
                 now_value = infos[name].current
             else:
                 now_value = _current(cursor, name)
-            if name in applied and not module.check_mode and \
+            if name in applied and not module.check_mode and not is_masked(now_value) and \
                     not is_same(infos[name], now_value, desired[name]):
                 result["adjusted"][name] = dict(desired=shown(name, desired[name]),
                                                 current=shown(name, now_value))
@@ -384,6 +422,8 @@ def _also(done):
 
 def _rollback(cursor, done, statement):
     for name, info in reversed(done):
+        if is_masked(info.current):
+            continue  # unknown previous value; never in done when a later SET fails (set last)
         try:
             previous = to_sql_value(info, info.current)
             cursor.execute("SET %s %s = %%s" % (statement, name), [previous])

@@ -18,6 +18,9 @@ Public API:
   raises ValueError (wrong type, out of range, not one of the allowed values) with a
   sentence naming the variable.
 - ``is_same(info, current, desired)`` -> bool: reruns must report changed=false.
+- ``is_masked(value)`` -> bool: the server showed ``********`` instead of the value.
+- ``compare(info, current, desired)`` -> ``"same"``, ``"different"`` or ``"unknown"``
+  (the server masks the value, so whether it is the desired one cannot be known).
 - ``display(name, value, secret)`` -> str: the value as shown in diff/results.
 - ``is_secret(name)`` -> bool.
 """
@@ -40,6 +43,9 @@ FLOOR_VARIABLES = frozenset(("open_files_limit",))
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _SECRET_RE = re.compile(r"(password|passwd|secret|_auth$|_key$|key_id|token)")
 MASK = "********"
+# What MariaDB shows instead of the value of a set wsrep_sst_auth (an empty one is shown
+# as empty). Same text as MASK by coincidence of taste, not by design.
+SERVER_MASK = "********"
 
 
 def variable_name(name):
@@ -225,3 +231,24 @@ def is_same(info, current, desired):
     if isinstance(current, bool) or isinstance(desired, bool):
         return values_equal(info.name, current, desired)
     return str(current) == str(wanted)
+
+
+def is_masked(value):
+    """True when the server showed its mask instead of the value."""
+    return value is not None and str(value) == SERVER_MASK
+
+
+def compare(info, current, desired):
+    """``"same"``, ``"different"`` or ``"unknown"`` for the server's ``current`` value.
+
+    ``"unknown"``: the server masks the value (MariaDB's wsrep_sst_auth reads back as
+    ``********`` once set), so no read-back can say whether it already is ``desired``.
+    Comparing the mask itself with the value would claim a change on every run. An
+    empty desired value is still "different": the server shows an empty value unmasked,
+    so emptying it is visible and checkable.
+    """
+    if is_masked(current):
+        if desired is None or str(desired) == "":
+            return "different"
+        return "unknown"
+    return "same" if is_same(info, current, desired) else "different"

@@ -110,11 +110,41 @@ def test_secret_values_never_printed(fresh_mariadb):
     assert not result.get("failed"), result.get("msg")
     assert SECRET not in out
     assert result["values"]["wsrep_sst_auth"] == "********"
-    # The server itself shows wsrep_sst_auth as ******** so it cannot be compared: it is
-    # set again (changed) but still never printed.
     again, out = run(fresh_mariadb, {"wsrep_sst_auth": "root:" + SECRET}, verbosity=3, diff=True)
     assert not again.get("failed"), again.get("msg")
     assert SECRET not in out
+
+
+def test_value_the_server_masks_is_not_changed_on_every_run(fresh_mariadb):
+    # MariaDB shows a set wsrep_sst_auth as ********: the read-back cannot be compared.
+    # Before the fix every run set it again and reported changed (and warned that the
+    # server "adjusted" it to ********).
+    first, _ = run(fresh_mariadb, {"wsrep_sst_auth": "root:" + SECRET})
+    assert not first.get("failed"), first.get("msg")
+    assert first["changed"] is True and first["applied"] == ["wsrep_sst_auth"]
+    assert first["adjusted"] == {}
+    assert not first.get("warnings")
+    assert globals_of(fresh_mariadb, "wsrep_sst_auth") == {"wsrep_sst_auth": "********"}
+
+    again, out = run(fresh_mariadb, {"wsrep_sst_auth": "root:" + SECRET}, diff=True)
+    assert not again.get("failed"), again.get("msg")
+    assert again["changed"] is False and again["applied"] == []
+    assert again["unverified"] == ["wsrep_sst_auth"]
+    assert SECRET not in out
+
+    # A new value cannot be told from the old one either: it needs update_masked=always.
+    forced, out = run(fresh_mariadb, {"wsrep_sst_auth": "root:other-" + SECRET},
+                      extra={"update_masked": "always"})
+    assert not forced.get("failed"), forced.get("msg")
+    assert forced["changed"] is True and forced["applied"] == ["wsrep_sst_auth"]
+    assert SECRET not in out
+
+    # Emptying it is visible (the server shows an empty value unmasked), and idempotent.
+    cleared, _ = run(fresh_mariadb, {"wsrep_sst_auth": ""})
+    assert cleared["changed"] is True, cleared
+    assert globals_of(fresh_mariadb, "wsrep_sst_auth") == {"wsrep_sst_auth": ""}
+    cleared_again, _ = run(fresh_mariadb, {"wsrep_sst_auth": ""})
+    assert cleared_again["changed"] is False, cleared_again
 
 
 def test_failed_set_is_rolled_back(fresh_mariadb):

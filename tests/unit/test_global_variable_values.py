@@ -105,3 +105,20 @@ def test_open_files_limit_is_a_floor():
     assert is_same(info, "10000", 4326)
     assert is_same(info, "10000", 10000)
     assert not is_same(info, "10000", 16384)
+
+
+# --- values the server masks (issue 12 item 15) ---------------------------------------------
+
+def test_a_masked_read_back_cannot_be_compared():
+    from ansible.module_utils.steadydb.variables import compare, is_masked
+    info = VarInfo("wsrep_sst_auth", "********", "VARCHAR")
+    assert is_masked("********") and not is_masked("") and not is_masked(None)
+    assert not is_masked("root:pw")
+    # Before: is_same("********", "root:pw") is False, so every run set it again.
+    assert compare(info, "********", "root:pw") == "unknown"
+    assert compare(info, "********", "root:other") == "unknown"
+    # Emptying it is visible: the server shows an empty value unmasked.
+    assert compare(info, "********", "") == "different"
+    assert compare(info, "", "") == "same"
+    assert compare(info, "", "root:pw") == "different"
+    assert compare(uint(), "151", 151) == "same" and compare(uint(), "151", 152) == "different"
