@@ -56,7 +56,12 @@ notes:
     maintained in this module of variables known to be read-only decides, and every
     other variable is reported as dynamic. A wrong C(true) costs a C(SET GLOBAL) that
     fails with error 1238, which the tuning modules report; it never changes a setting."
-  - "C(host) describes the machine the module runs on, read from C(/proc/meminfo).
+  - "C(host) describes the machine the module runs on, read from C(/proc/meminfo),
+    and the memory the server process may really use: the smallest of C(MemTotal) and
+    every cgroup memory limit from the server's cgroup up to the root (cgroup v1
+    C(memory.limit_in_bytes), cgroup v2 C(memory.max); a systemd unit's C(MemoryMax=)
+    is its cgroup's limit). The server's process is found through C(@@pid_file); when
+    that file cannot be read (a remote server) the module's own process stands in.
     Run the module on the database host (the default for C(login_host=localhost)) when
     the memory figures matter."
 seealso:
@@ -156,12 +161,19 @@ ansible_facts:
           description:
             - Memory of the host the module runs on, in bytes, from C(/proc/meminfo);
               values are null where it cannot be read.
+            - C(mem_limit_bytes) is what the server may use (C(MemTotal) or a lower
+              cgroup limit), C(mem_limit_source) says which won ("MemTotal", or the
+              cgroup file and its directory), C(swap_limit_bytes) is swap the same way,
+              C(limit_pid) the process whose cgroup was read.
           type: dict
           returned: always
-          sample: {mem_total_bytes: 1003360256, mem_available_bytes: 523190272,
-                   swap_total_bytes: 0, swap_free_bytes: 0}
+          sample: {mem_total_bytes: 25184309248, mem_available_bytes: 23190272000,
+                   swap_total_bytes: 0, swap_free_bytes: 0, mem_limit_bytes: 1073741824,
+                   mem_limit_source: "cgroup v1 memory.limit_in_bytes (/sys/fs/cgroup/memory)",
+                   swap_limit_bytes: 0, limit_pid: 812}
 '''
 
+import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule
@@ -170,6 +182,7 @@ from ansible.module_utils.steadydb.connection import (
     fail_on_error,
     login_argument_spec,
 )
+from ansible.module_utils.steadydb.memory import effective_memory, read_process_memory
 from ansible.module_utils.steadydb.units import normalize_variable, normalize_variables
 
 # The counters the plan and the troubleshooting docs use; SHOW GLOBAL STATUS has ~500.
@@ -284,6 +297,25 @@ def read_host_memory(module, path="/proc/meminfo"):
         return parse_meminfo("")
 
 
+def server_pid(pid_file):
+    """The server's PID from its pid file, or None (remote server, no permission)."""
+    try:
+        with open(str(pid_file)) as handle:
+            pid = handle.read().strip()
+    except (IOError, OSError, TypeError):
+        return None
+    return int(pid) if pid.isdigit() and os.path.isdir("/proc/%s" % pid) else None
+
+
+def read_memory_limits(module, pid_file):
+    """Host memory plus the limit that binds the server's process (see notes)."""
+    host = read_host_memory(module)
+    pid = server_pid(pid_file)
+    host.update(effective_memory(host, read_process_memory(pid)))
+    host["limit_pid"] = pid or os.getpid()
+    return host
+
+
 class FactReader(object):
     """Runs the handful of queries on one connection; fails the module with one sentence."""
 
@@ -385,7 +417,7 @@ def main():
             "status": reader.status(),
             "accounts": reader.accounts(module.params["accounts"],
                                         module.params["fail_on_missing_account"]),
-            "host": read_host_memory(module),
+            "host": read_memory_limits(module, variables.get("pid_file")),
         }
     finally:
         try:
