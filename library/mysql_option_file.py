@@ -18,20 +18,44 @@ description:
     with units normalised (C(128M) equals C(134217728), C(ON) equals C(1)), so an
     equivalent value already in the file is left as it is.
   - Comments, blank lines, other sections and C(!include)/C(!includedir) lines are kept
-    byte for byte. The file is written atomically (temporary file and rename).
+    byte for byte, and so are line endings (a CRLF file stays CRLF, new lines follow it),
+    form feeds and bytes that are not UTF-8. The file is written atomically (temporary
+    file in the same directory, then rename).
+  - A symlinked file (Debian's C(/etc/mysql/my.cnf) alternatives link) stays a symlink;
+    the module writes through to its target. A symlink whose target does not exist is
+    refused.
+  - Refused before anything is written, naming the option, are a control character (line
+    break, CR, NUL, other C0 controls, DEL) in an option name, a value, the section or
+    O(header) (a line break would start a new option such as C(skip-grant-tables)); an
+    option name that is not letters, digits, C(_), C(-), C(.); a section name with
+    brackets, blanks, C(#) or C(;); a size that is not a whole number of bytes
+    (C(1.3K)). A size with a decimal (C(1.5M)), which mysqld refuses in an option file
+    ("Unknown suffix '.'"), is written as the whole bytes it means (C(1536K)).
   - A file that mysqld would refuse to read (an option before any section, a broken
     section header, an unknown C(!) directive, an unterminated quote) fails the task with
     the line number and is left untouched.
-  - After writing, the effective option list of the server
-    (C(my_print_defaults --mysqld), or C(mariadbd --print-defaults)) is read to find
-    options of ours that a file read later sets to another value, or a file the server
-    does not read at all (O(check_overrides)).
-  - With O(validate=true) the server binary checks the whole configuration after the
-    write (C(mysqld --validate-config) on MySQL 8.0.16 and later,
-    C(mariadbd --help --verbose) on MariaDB, which fails on unknown options and bad
-    values without touching the data directory). If the check or O(check_overrides=fail)
-    fails, the previous file content is put back (or the new file removed) and the task
-    fails with the server's own message.
+  - The checks run on a candidate, before the live file changes. The option files the
+    server reads (the top-level files, what they C(!include), the C(*.cnf) files of each
+    C(!includedir)) are copied into a private temporary directory with the candidate in
+    place of the managed file; C(my_print_defaults) and the server binary read that copy
+    with C(--defaults-file). The live file is replaced only when every check passed; a
+    failed check leaves its bytes, inode and modification time as they were.
+  - The effective option list of the candidate configuration
+    (C(my_print_defaults --mysqld), or C(mariadbd --print-defaults)) shows options of ours
+    that a file read later sets to another value, or a file the server does not read at
+    all (O(check_overrides)). The same copy with the current content must give the live
+    option list, or the task fails (the copy would not mean anything).
+  - With O(validate=true) the server binary checks the whole candidate configuration
+    (C(mysqld --validate-config) on MySQL 8.0.16 and later, C(mariadbd --help --verbose)
+    on MariaDB, which fails on unknown options and bad values without touching the data
+    directory). If the check or O(check_overrides=fail) fails, the task fails with the
+    server's own message and the file (and line) that sets the option the server
+    complained about, which may be another file than this one; nothing is written. Lines
+    the server skips in any file ("Wrong group definition in config file") are warnings
+    naming that file.
+  - Runs that edit a file in one directory are serialised by an exclusive C(flock) on
+    that directory (the target's directory for a symlink), held from reading the file to
+    writing it; O(lock_timeout) bounds the wait.
 version_added: "0.1.0"
 author: steadydb contributors
 options:
@@ -91,7 +115,8 @@ options:
     default: warn
   validate:
     description: Check the configuration with the server binary after writing (see
-      above). Nothing is validated in check mode or when the file did not change.
+      above). Check mode runs the validation too (on the temporary copy); nothing is
+      validated when the file did not change.
     type: bool
     default: false
   always_validate:
@@ -109,10 +134,16 @@ options:
       the server's default search order (C(/etc/my.cnf), C(/etc/mysql/my.cnf),
       C(~/.my.cnf)). For servers started with C(--defaults-file).
     type: path
+  lock_timeout:
+    description: Seconds to wait for another run editing a file in the same directory
+      (see the description) before failing with a message that names the directory.
+    type: int
+    default: 60
 extends_documentation_fragment: [files]
 notes:
-  - Supports C(check_mode) and C(diff). In check mode the overrides and the server check
-    are not run.
+  - Supports C(check_mode) and C(diff). Check mode runs the override check and the server
+    check on the temporary copy too (they change nothing), so it fails where the real run
+    would.
   - Only the section named is edited; an option set for mysqld in another group
     (C([server]), C([mariadbd])) of the same file counts as any other override.
 seealso:
@@ -185,22 +216,23 @@ validated:
   returned: always
 '''
 
-import glob
+import errno
+import fcntl
 import os
 import re
 import shlex
 import tempfile
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.steadydb.option_file import (
-    OptionFileError, edit, find_overrides, option_key, parse, parse_print_defaults,
+    OptionFileError, check_request, config_file_problems, edit, find_overrides, message_option,
+    option_key, options_in_groups, parse_print_defaults, refuse_control_characters,
     validation_errors)
+from ansible.module_utils.steadydb.option_tree import OptionTree, read_text, to_bytes
 
 _SEARCH = ("/usr/sbin", "/usr/libexec", "/usr/local/sbin", "/usr/local/mysql/bin")
 DEFAULT_FILES = ("/etc/my.cnf", "/etc/mysql/my.cnf", "~/.my.cnf")
-# Groups mysqld reads, for naming the files that override us (my_print_defaults is the
-# authority on *whether* an option is overridden; this only says *where*).
-MYSQLD_GROUPS = ("mysqld", "server", "mariadb", "mariadbd", "client-server", "galera")
 
 
 def find_server(module):
@@ -233,13 +265,13 @@ def effective_options(module, binary, flavor, defaults_file):
         cmd = [tool] + defaults_args(defaults_file) + groups
         rc, out, err = module.run_command(cmd)
         if rc == 0:
-            return parse_print_defaults(out), " ".join(cmd)
+            return parse_print_defaults(out), cmd
     if binary:
         cmd = [binary] + defaults_args(defaults_file) + ["--print-defaults"]
         rc, out, err = module.run_command(cmd)
         if rc == 0:
             tokens = [t for line in out.splitlines()[1:] for t in shlex.split(line)]
-            return parse_print_defaults("\n".join(tokens)), " ".join(cmd)
+            return parse_print_defaults("\n".join(tokens)), cmd
         module.fail_json(msg="Cannot read the effective option list with %s (exit %d: %s): "
                              "install my_print_defaults (mariadb-client or mysql-client) or set "
                              "check_overrides=ignore." % (" ".join(cmd), rc, (err or out).strip()))
@@ -248,54 +280,47 @@ def effective_options(module, binary, flavor, defaults_file):
                          "server_binary, or set check_overrides=ignore.")
 
 
-def read_order(defaults_file):
-    """Files mysqld reads, in order, following !include and !includedir (best effort)."""
-    order, seen = [], set()
-
-    def visit(path):
-        path = os.path.expanduser(path)
-        real = os.path.realpath(path)
-        if real in seen or not os.path.isfile(path):
-            return
-        seen.add(real)
-        order.append(path)
-        try:
-            with open(path) as handle:
-                for line in handle:
-                    words = line.strip().split(None, 1)
-                    if len(words) == 2 and words[0] == "!include":
-                        visit(words[1])
-                    elif len(words) == 2 and words[0] == "!includedir":
-                        for name in sorted(glob.glob(os.path.join(words[1], "*.cnf"))):
-                            visit(name)
-        except (IOError, OSError, UnicodeDecodeError):
-            pass
-
-    for path in ([defaults_file] if defaults_file else DEFAULT_FILES):
-        visit(path)
-    return order
+def live_command(cmd, tree, defaults_file):
+    """``cmd`` as run on the copy, spelled for the live files (what a person would rerun)."""
+    args = [a for a in cmd if not a.startswith("--defaults-file=")]
+    return " ".join(args[:1] + defaults_args(defaults_file) + args[1:])
 
 
-def files_setting(order, key, after):
-    """Files in ``order`` after ``after`` that set ``key`` in a group mysqld reads."""
-    found, past = [], after not in order
-    for path in order:
-        if path == after:
+def where_set(tree, key, value=None, after=None):
+    """``file:line`` of each line of the tree setting ``key`` (after the file ``after``)."""
+    found, past = [], after is None
+    for path, text in tree.order:
+        if after is not None and os.path.realpath(path) == os.path.realpath(after):
             past = True
             continue
-        if not past:
-            continue
-        try:
-            with open(path) as handle:
-                lines = parse(handle.read())
-        except (IOError, OSError, UnicodeDecodeError, OptionFileError):
-            continue
-        for line in lines:
-            group = re.sub(r"-\d+(\.\d+)*$", "", line.section or "")
-            if line.kind == "option" and option_key(line.name).replace("loose_", "", 1) == key \
-                    and (line.section in MYSQLD_GROUPS or group in MYSQLD_GROUPS):
-                found.append("%s:%d" % (path, line.number))
+        if past:
+            found.extend("%s:%d" % (path, n) for n in options_in_groups(text, key, value))
     return found
+
+
+def lock_directory(module, directory, timeout, result):
+    """Hold an exclusive flock on ``directory`` for the rest of the run (released at exit).
+
+    The directory, not a lock file: nothing is left behind in an !includedir directory,
+    and it also covers a file that does not exist yet. Every run of this module editing
+    a file there takes it around read-edit-check-write.
+    """
+    fd = os.open(directory, os.O_RDONLY)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except (IOError, OSError) as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+        if time.monotonic() >= deadline:
+            module.fail_json(
+                msg="Another run holds the lock on %s (a flock on the directory, taken by every "
+                    "mysql_option_file run that edits a file there) and did not release it "
+                    "within %d s (lock_timeout); %s was not changed. Wait for the other run, or "
+                    "raise lock_timeout." % (directory, timeout, result["path"]), **result)
+        time.sleep(0.1)
 
 
 def write_atomic(module, path, text):
@@ -303,12 +328,121 @@ def write_atomic(module, path, text):
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
                                dir=directory)
     try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(to_bytes(text))
+            handle.flush()
+            os.fsync(handle.fileno())
         module.atomic_move(tmp, path, unsafe_writes=module.params.get("unsafe_writes"))
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def check_overrides(module, tree, binary, flavor, path, old_text, desired, result):
+    """Fail or warn when the candidate's options are overridden or not read at all."""
+    params = module.params
+    effective, cmd = effective_options(module, binary, flavor, tree.top)
+    # The copy must read like the live tree, or its verdict would mean nothing: the
+    # same copy with the file's current content gives the live option list.
+    live, _ = effective_options(module, binary, flavor, params["defaults_file"])
+    before = OptionTree(tree.roots, path, old_text)
+    try:
+        copied, _ = effective_options(module, binary, flavor, before.build())
+    finally:
+        before.cleanup()
+    if copied != live:
+        module.fail_json(
+            msg="%s was not changed: a temporary copy of the option files does not read like "
+                "the live ones (%d options from %s, %d from the copy), so the candidate cannot "
+                "be checked. Set defaults_file to the file the server starts with, or "
+                "check_overrides=ignore." % (
+                    path, len(live), params["defaults_file"] or ", ".join(DEFAULT_FILES),
+                    len(copied)), **result)
+    last = dict(effective)
+    result["effective"] = dict((key, last.get(key)) for key in desired)
+    problems = find_overrides(effective, desired)
+    if not problems:
+        return
+    texts = []
+    for problem in problems:
+        if problem["effective"] is None:
+            problem["files"] = []
+            texts.append("%s is not in the effective option list" % problem["option"])
+        else:
+            problem["files"] = where_set(tree, problem["option"], after=path)
+            texts.append("%s = %s is overridden by %s = %s read after this file%s" % (
+                problem["option"], problem["ours"], problem["option"], problem["effective"],
+                (" (in %s)" % ", ".join(problem["files"])) if problem["files"] else ""))
+    result["overrides"] = problems
+    msg = "; ".join(texts)
+    if not tree.reads_target:
+        msg = ("the server does not read this file at all (it is not among the files %s reads "
+               "through !include and !includedir, and the effective values are %s): put the "
+               "drop-in into a directory named by !includedir" % (
+                   params["defaults_file"] or ", ".join(DEFAULT_FILES),
+                   ", ".join("%s = %s" % (p["option"], p["effective"]) for p in problems)))
+    else:
+        msg += " (from %s; the last value wins)" % live_command(cmd, tree, params["defaults_file"])
+    if params["check_overrides"] == "fail":
+        module.fail_json(msg="%s was not changed: %s." % (path, msg), **result)
+    module.warn("%s: %s." % (path, msg))
+
+
+def validate(module, tree, binary, flavor, version, path, desired, result):
+    """Run the server's own configuration check on the copy; fail naming the culprit file."""
+    params = module.params
+    if flavor == "mysql" and version < (8, 0, 16):
+        module.warn("MySQL %s has no --validate-config (8.0.16+): %s was not validated."
+                    % (".".join(map(str, version)), path))
+        return
+    cmd = [binary, "--defaults-file=" + tree.top]
+    cmd += ["--validate-config"] if flavor == "mysql" else ["--help", "--verbose"]
+    if flavor == "mysql" and os.geteuid() == 0:
+        cmd.append("--user=mysql")  # mysqld refuses to parse as root otherwise
+    rc, out, err = module.run_command(cmd)
+    output = tree.live_paths(err if flavor == "mariadb" else out + err)
+    for what, where, line in config_file_problems(output):
+        module.warn("The server skips the rest of %s: %s at line %d." % (where, what, line))
+    errors = validation_errors(rc, output, desired)
+    if not errors:
+        result["validated"] = True
+        return
+    located = []
+    for error in errors:
+        about = message_option(error)
+        places = where_set(tree, about[0], about[1]) if about else []
+        if about and not places and about[1] is not None:
+            places = where_set(tree, about[0])
+        located.append(error + (" (set in %s)" % ", ".join(places) if places else ""))
+    module.fail_json(msg="The server rejects the configuration: %s. %s was not changed; the "
+                         "running server was not touched." % (" / ".join(located), path),
+                     server_messages=errors,
+                     command=live_command(cmd, tree, params["defaults_file"]), **result)
+
+
+def resolve_path(module):
+    """The file to edit (``directories`` applied) and the file really written (symlink target)."""
+    params = module.params
+    path = params["path"]
+    if params["directories"]:
+        if "/" in path:
+            module.fail_json(msg="With directories, path must be a file name only, not %s." % path)
+        found = [d for d in params["directories"] if os.path.isdir(d)]
+        if not found:
+            module.fail_json(msg="None of the option directories %s exists: is the server "
+                                 "installed? Give the full path of a file in a directory its "
+                                 "my.cnf includes." % ", ".join(params["directories"]))
+        path = os.path.join(found[0], path)
+        params["path"] = path
+    real = os.path.realpath(path)
+    if os.path.islink(path) and not os.path.exists(path):
+        module.fail_json(msg="%s is a symlink to %s, which does not exist: fix the link or give "
+                             "the path of a regular file; nothing was written." % (path, real),
+                         path=path, changed=False)
+    if os.path.isdir(path):
+        module.fail_json(msg="%s is a directory: give the path of the option file itself." % path,
+                         path=path, changed=False)
+    return path, real
 
 
 def main():
@@ -327,163 +461,94 @@ def main():
             always_validate=dict(type="bool", default=False),
             server_binary=dict(type="path"),
             defaults_file=dict(type="path"),
+            lock_timeout=dict(type="int", default=60),
         ),
         add_file_common_args=True,
         supports_check_mode=True,
     )
     params = module.params
-    path = params["path"]
-    if params["directories"]:
-        if "/" in path:
-            module.fail_json(msg="With directories, path must be a file name only, not %s." % path)
-        found = [d for d in params["directories"] if os.path.isdir(d)]
-        if not found:
-            module.fail_json(msg="None of the option directories %s exists: is the server "
-                                 "installed? Give the full path of a file in a directory its "
-                                 "my.cnf includes." % ", ".join(params["directories"]))
-        path = os.path.join(found[0], path)
-        params["path"] = path
+    path, real = resolve_path(module)
     section = params["section"].strip().strip("[]")
     result = dict(changed=False, path=path, changes=[], overrides=[], effective={},
                   validated=False, mtime=None, previous_mtime=None)
-
-    if os.path.isdir(path):
-        module.fail_json(msg="%s is a directory: give the path of the option file itself." % path,
-                         **result)
-    exists = os.path.exists(path)
+    exists = os.path.exists(real)
     if not exists and not params["create"]:
         module.fail_json(msg="%s does not exist and create=false." % path, **result)
-    if not exists and not os.path.isdir(os.path.dirname(path) or "."):
+    if not exists and not os.path.isdir(os.path.dirname(real) or "."):
         module.fail_json(msg="The directory of %s does not exist: is the server installed, and "
                              "is this the option directory of its flavor?" % path, **result)
+    if not module.check_mode:
+        lock_directory(module, os.path.dirname(real) or ".", params["lock_timeout"], result)
     old_text = ""
-    old_stat = None
     if exists:
-        old_stat = os.stat(path)
-        result["previous_mtime"] = old_stat.st_mtime
+        result["previous_mtime"] = os.stat(real).st_mtime
         try:
-            with open(path) as handle:
-                old_text = handle.read()
-        except (IOError, OSError, UnicodeDecodeError) as exc:
+            old_text = read_text(real)
+        except (IOError, OSError) as exc:
             module.fail_json(msg="Cannot read %s: %s." % (path, exc), **result)
 
+    try:
+        check_request(section, params["options"])
+        refuse_control_characters("the header", params["header"] or "", allowed="\n\t")
+    except OptionFileError as exc:
+        module.fail_json(msg="Refused, nothing was changed in %s: %s." % (path, exc), **result)
     try:
         new_text, changes = edit(old_text, section, params["options"], params["exclusive"])
     except OptionFileError as exc:
         module.fail_json(msg="%s is not a valid option file, nothing was changed: %s. Fix the "
                              "file by hand (mysqld would refuse it too)." % (path, exc), **result)
     if not exists and params["header"]:
-        header = "".join("# %s\n" % line if line else "#\n"
-                         for line in params["header"].rstrip().splitlines())
-        new_text = header + new_text
+        new_text = "".join("# %s\n" % line if line else "#\n"
+                           for line in params["header"].rstrip().split("\n")) + new_text
     content_changed = new_text != old_text or not exists
     result["changes"] = changes
     if content_changed:
-        result["diff"] = dict(before=old_text, after=new_text,
+        shown = lambda text: to_bytes(text).decode("utf-8", "replace")  # noqa: E731
+        result["diff"] = dict(before=shown(old_text), after=shown(new_text),
                               before_header=path if exists else "%s (absent)" % path,
                               after_header=path)
-
-    if module.check_mode:
-        result["changed"] = content_changed
-        if exists:
-            file_args = module.load_file_common_arguments(params)
-            result["changed"] = module.set_fs_attributes_if_different(file_args, result["changed"])
-            result["mtime"] = os.stat(path).st_mtime
-        module.exit_json(**result)
-
-    def restore():
-        # The previous content, and its mtime: the role compares the mtime with the
-        # server's start time to find a pending restart.
-        if exists:
-            write_atomic(module, path, old_text)
-            os.utime(path, (old_stat.st_atime, old_stat.st_mtime))
-        elif os.path.exists(path):
-            os.unlink(path)
-
-    if content_changed:
-        if exists and params["backup"]:
-            result["backup_file"] = module.backup_local(path)
-        write_atomic(module, path, new_text)
-        if not exists and params["mode"] is None:
-            os.chmod(path, 0o644)
-        result["changed"] = True
-
-    kept = "was put back as it was" if content_changed else "was not changed"
+    file_args = module.load_file_common_arguments(params, path=real)
+    # Every check reads a temporary copy of the option files holding the candidate: the
+    # live file changes only once the candidate has passed them (and under the lock).
     binary = params["server_binary"] or find_server(module)
     flavor, version = server_flavor(module, binary) if binary else ("mariadb", (0, 0, 0))
     desired = dict((option_key(k), v) for k, v in params["options"].items() if v is not None)
+    run_overrides = params["check_overrides"] != "ignore" and bool(desired)
+    run_validate = params["validate"] and (content_changed or params["always_validate"])
+    if run_validate and not binary:
+        module.fail_json(msg="validate=true but no server binary (mariadbd or mysqld) was found: "
+                             "set server_binary; %s was not changed." % path, **result)
+    if run_overrides or run_validate:
+        tree = OptionTree([params["defaults_file"]] if params["defaults_file"] else DEFAULT_FILES,
+                          path, new_text)
+        try:
+            tree.build()
+            if run_overrides:
+                check_overrides(module, tree, binary, flavor, path,
+                                old_text if exists else None, desired, result)
+            if run_validate:
+                validate(module, tree, binary, flavor, version, path, desired, result)
+        finally:
+            tree.cleanup()
 
-    if params["check_overrides"] != "ignore" and desired:
-        effective, command = effective_options(module, binary, flavor, params["defaults_file"])
-        last = dict(effective)
-        result["effective"] = dict((key, last.get(key)) for key in desired)
-        problems = find_overrides(effective, desired)
-        if problems:
-            # my_print_defaults says what wins, not where it comes from: follow the
-            # includes ourselves to name the files (and to see whether ours is read).
-            order = read_order(params["defaults_file"])
-            texts = []
-            for problem in problems:
-                if problem["effective"] is None:
-                    problem["files"] = []
-                    texts.append("%s is not in the effective option list" % problem["option"])
-                else:
-                    problem["files"] = files_setting(order, problem["option"], path)
-                    texts.append("%s = %s is overridden by %s = %s read after this file%s" % (
-                        problem["option"], problem["ours"], problem["option"], problem["effective"],
-                        (" (in %s)" % ", ".join(problem["files"])) if problem["files"] else ""))
-            result["overrides"] = problems
-            real = os.path.realpath(path)
-            not_read = real not in [os.path.realpath(p) for p in order]
-            msg = "; ".join(texts)
-            if not_read:
-                msg = ("the server does not read this file at all (it is not among the files "
-                       "%s reads through !include and !includedir, and the effective values are "
-                       "%s): put the drop-in into a directory named by !includedir" % (
-                           params["defaults_file"] or ", ".join(DEFAULT_FILES),
-                           ", ".join("%s = %s" % (p["option"], p["effective"]) for p in problems)))
-            else:
-                msg += " (from %s; the last value wins)" % command
-            if params["check_overrides"] == "fail":
-                if content_changed:
-                    restore()
-                module.fail_json(msg="%s%s: %s." % (
-                    path, ", put back as it was" if content_changed else "", msg),
-                    **dict(result, changed=False))
-            module.warn("%s: %s." % (path, msg))
+    # Check mode ends here, after the read-only checks of the candidate: --check then
+    # predicts an override or a refused value the real run would fail on.
+    if module.check_mode:
+        result["changed"] = content_changed
+        if exists:
+            result["changed"] = module.set_fs_attributes_if_different(file_args, result["changed"])
+            result["mtime"] = os.stat(real).st_mtime
+        module.exit_json(**result)
 
-    if params["validate"] and (content_changed or params["always_validate"]):
-        if not binary:
-            if content_changed:
-                restore()
-            module.fail_json(msg="validate=true but no server binary (mariadbd or mysqld) was found: "
-                                 "set server_binary; %s %s." % (path, kept),
-                             **dict(result, changed=False))
-        if flavor == "mysql" and version < (8, 0, 16):
-            module.warn("MySQL %s has no --validate-config (8.0.16+): %s was not validated."
-                        % (".".join(map(str, version)), path))
-        else:
-            if flavor == "mysql":
-                cmd = [binary] + defaults_args(params["defaults_file"]) + ["--validate-config"]
-            else:
-                cmd = [binary] + defaults_args(params["defaults_file"]) + ["--help", "--verbose"]
-            if flavor == "mysql" and os.geteuid() == 0:
-                cmd.append("--user=mysql")  # mysqld refuses to parse as root otherwise
-            rc, out, err = module.run_command(cmd)
-            errors = validation_errors(rc, err if flavor == "mariadb" else out + err, desired)
-            if errors:
-                if content_changed:
-                    restore()
-                module.fail_json(msg="The server rejects the configuration with %s: %s. %s %s; the "
-                                     "running server was not touched." % (
-                                         path, " / ".join(errors), path, kept),
-                                 server_messages=errors, command=" ".join(cmd),
-                                 **dict(result, changed=False))
-            result["validated"] = True
-
-    file_args = module.load_file_common_arguments(params)
+    if content_changed:
+        if exists and params["backup"]:
+            result["backup_file"] = module.backup_local(real)
+        write_atomic(module, real, new_text)
+        if not exists and params["mode"] is None:
+            os.chmod(real, 0o644)
+        result["changed"] = True
     result["changed"] = module.set_fs_attributes_if_different(file_args, result["changed"])
-    result["mtime"] = os.stat(path).st_mtime if os.path.exists(path) else None
+    result["mtime"] = os.stat(real).st_mtime if os.path.exists(real) else None
     module.exit_json(**result)
 
 

@@ -14,7 +14,18 @@ Public API:
   for text mysqld itself would reject.
 - ``section_options(text, section)`` -> dict: option key -> value, last one wins.
 - ``edit(text, section, options, exclusive=False)`` -> ``(new_text, changes)``.
-- ``format_value(value)`` -> str: how a value is written (``True`` -> ``ON``).
+- ``format_value(value)`` -> str: how a value is written (``True`` -> ``ON``, ``1.5M`` ->
+  ``1536K``); raises ValueError for a size that is not a whole number of bytes.
+- ``refuse_control_characters(what, text, allowed="")``: raises OptionFileError when
+  ``text`` holds a control character (a line break would start a new option).
+- ``options_in_groups(text, key, value=None)`` -> [line numbers]: where ``text`` sets
+  ``key`` (optionally to ``value``) in a group mysqld reads.
+- ``rewrite_includes(text, replace)`` -> str: ``!include``/``!includedir`` arguments
+  replaced as ``replace(word, path)`` says, everything else byte for byte.
+- ``include_directives(text)`` -> [(word, path)] the way mysqld reads them.
+- ``message_option(message)`` -> (key, value) or None: the option a server message is about.
+- ``config_file_problems(output)`` -> [(message, path, line)]: lines mysqld skipped in an
+  option file ("Wrong group definition in config file ... at line 3").
 - ``same_value(current, desired)`` -> bool: ``128M`` == ``134217728``, ``ON`` == ``1``.
 - ``parse_print_defaults(text)`` -> list of ``(key, value)`` from ``my_print_defaults``.
 - ``find_overrides(effective, desired)`` -> list of dicts for options whose effective
@@ -30,7 +41,7 @@ __metaclass__ = type
 
 import re
 
-from ansible.module_utils.steadydb.units import to_bool, values_equal
+from ansible.module_utils.steadydb.units import option_file_size, to_bool, values_equal
 
 
 class OptionFileError(Exception):
@@ -38,8 +49,59 @@ class OptionFileError(Exception):
 
 
 _SECTION_RE = re.compile(r"^\s*\[\s*(?P<name>[^\]\s]+)\s*\]\s*(?:[#;].*)?$")
+_SECTION_NAME_RE = re.compile(r"^[^\[\]\s#;]+$")
 _DIRECTIVE_RE = re.compile(r"^\s*!(?P<word>include|includedir)\s+(?P<arg>\S.*?)\s*$")
+# How mysqld itself reads a directive: "!", optional blanks, the keyword, blanks, the
+# rest of the line (trailing blanks removed, no comment stripping).
+_SERVER_DIRECTIVE_RE = re.compile(r"^(?P<head>\s*!\s*(?P<word>includedir|include)\s+)"
+                                  r"(?P<arg>.*?)(?P<tail>\s*)$")
 _KEY_RE = re.compile(r"^[A-Za-z0-9_.\-]+$")
+# C0 controls and DEL. mysqld reads an option file line by line (up to "\n") and has no
+# quoting that spans lines, so a line break inside a value starts a new option
+# ("...\nskip-grant-tables"); the other controls have no business in a setting either.
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+# Groups mysqld reads (also with a version suffix, [mariadb-10.11]).
+MYSQLD_GROUPS = ("mysqld", "server", "mariadb", "mariadbd", "client-server", "galera")
+
+
+def refuse_control_characters(what, text, allowed=""):
+    """Raise OptionFileError if ``text`` holds a control character not in ``allowed``."""
+    for match in _CONTROL_RE.finditer(text):
+        if match.group() not in allowed:
+            raise OptionFileError(
+                "%s contains the control character %r at position %d: refused, because a "
+                "line break or other control character in an option file can start a new "
+                "option (for example skip-grant-tables) or corrupt the file"
+                % (what, match.group(), match.start()))
+
+
+def _physical_lines(text):
+    """[(content, ending)]: lines end at "\n" only, as mysqld's reader splits them.
+
+    ``str.splitlines`` would also split at form feeds, "\x1c" and the like and lose
+    "\r\n"; here every byte of ``text`` is in exactly one pair.
+    """
+    result = []
+    pos = 0
+    while pos < len(text):
+        end = text.find("\n", pos)
+        if end < 0:
+            result.append((text[pos:], ""))
+            break
+        content = text[pos:end]
+        if content.endswith("\r"):
+            result.append((content[:-1], "\r\n"))
+        else:
+            result.append((content, "\n"))
+        pos = end + 1
+    return result
+
+
+def _newline(physical):
+    """The line ending most lines of the file use ("\n" for a new or one-line file)."""
+    crlf = sum(1 for _, end in physical if end == "\r\n")
+    lf = sum(1 for _, end in physical if end == "\n")
+    return "\r\n" if crlf > lf else "\n"
 
 
 def option_key(name):
@@ -50,11 +112,13 @@ def option_key(name):
 class Line(object):
     """One physical line. ``kind`` is blank, comment, section, directive or option."""
 
-    __slots__ = ("kind", "text", "section", "key", "name", "value", "comment", "number")
+    __slots__ = ("kind", "text", "end", "section", "key", "name", "value", "comment", "number")
 
-    def __init__(self, kind, text, number, section=None, name=None, value=None, comment=""):
+    def __init__(self, kind, text, number, section=None, name=None, value=None, comment="",
+                 end="\n"):
         self.kind = kind
-        self.text = text
+        self.text = text  # without the line ending
+        self.end = end  # "\n", "\r\n", or "" for a last line without one
         self.number = number
         self.section = section
         self.name = name
@@ -88,26 +152,26 @@ def parse(text):
     """Return the lines of ``text`` classified; raise OptionFileError if mysqld would refuse it."""
     lines = []
     section = None
-    for number, physical in enumerate(text.splitlines(), 1):
+    for number, (physical, end) in enumerate(_physical_lines(text), 1):
         stripped = physical.strip()
         if not stripped:
-            lines.append(Line("blank", physical, number, section))
+            lines.append(Line("blank", physical, number, section, end=end))
             continue
         if stripped[0] in "#;":
-            lines.append(Line("comment", physical, number, section))
+            lines.append(Line("comment", physical, number, section, end=end))
             continue
         if stripped.startswith("!"):
             if not _DIRECTIVE_RE.match(stripped):
                 raise OptionFileError("line %d: unknown directive %r (only !include and "
                                       "!includedir exist)" % (number, stripped))
-            lines.append(Line("directive", physical, number, section))
+            lines.append(Line("directive", physical, number, section, end=end))
             continue
         if stripped.startswith("["):
             match = _SECTION_RE.match(stripped)
             if not match:
                 raise OptionFileError("line %d: malformed section header %r" % (number, stripped))
             section = match.group("name")
-            lines.append(Line("section", physical, number, section))
+            lines.append(Line("section", physical, number, section, end=end))
             continue
         if section is None:
             raise OptionFileError("line %d: option %r comes before any [section]"
@@ -118,10 +182,13 @@ def parse(text):
             raise OptionFileError("line %d: %r is not an option name" % (number, name or stripped))
         if sep:
             value, comment = _split_value(raw, number)
+            if comment:
+                # Kept as written (a form feed at its end too) when the value is rewritten.
+                comment += physical[len(physical.rstrip()):]
         else:
             value, comment = None, ""
         lines.append(Line("option", physical, number, section, name=name, value=value,
-                          comment=comment))
+                          comment=comment, end=end))
     return lines
 
 
@@ -135,10 +202,11 @@ def section_options(text, section):
 
 
 def format_value(value):
-    """The text written after ``=``: booleans as ON/OFF, quotes when needed."""
+    """The text written after ``=``: booleans as ON/OFF, sizes as mysqld reads them, quotes
+    when needed. Raises ValueError for a size that is not a whole number of bytes."""
     if isinstance(value, bool):
         return "ON" if value else "OFF"
-    text = str(value)
+    text = option_file_size(value)
     if text != text.strip() or "#" in text or text[:1] in ("'", '"'):
         quote = "'" if "'" not in text else '"'
         return quote + text + quote
@@ -157,14 +225,47 @@ def same_value(current, desired):
     return values_equal("", current, desired)
 
 
-def _render(line, name, value):
-    text = "%s = %s" % (name, format_value(value))
+def _render(line, name, text):
+    rendered = "%s = %s" % (name, text)
     if line is not None and line.comment:
-        text += " " + line.comment
+        rendered += " " + line.comment
     indent = ""
     if line is not None:
         indent = line.text[:len(line.text) - len(line.text.lstrip())]
-    return indent + text
+    return indent + rendered
+
+
+def check_request(section, options):
+    """Refuse a section or option (name or value) that cannot be written safely.
+
+    Returns ``{key: (name, formatted value or None, value as given)}``. Raises
+    OptionFileError naming the option: control characters, names mysqld has no syntax
+    for, a size that is not a whole number of bytes, the same option twice.
+    """
+    refuse_control_characters("the section name %r" % (section,), str(section))
+    if not _SECTION_NAME_RE.match(str(section)):
+        raise OptionFileError("%r is not a section name (no brackets, blanks, # or ;)"
+                              % (section,))
+    wanted = {}
+    for name, value in options.items():
+        name = str(name)
+        refuse_control_characters("the option name %r" % (name,), name)
+        if not _KEY_RE.match(name.strip()):
+            raise OptionFileError("%r is not an option name (letters, digits, _ - . only)"
+                                  % (name,))
+        key = option_key(name)
+        if key in wanted:
+            raise OptionFileError("option %r is given twice (%r and %r are the same option)"
+                                  % (key, wanted[key][0], name))
+        text = None
+        if value is not None:
+            try:
+                text = format_value(value)
+            except ValueError as exc:
+                raise OptionFileError("option %s: %s" % (key, exc))
+            refuse_control_characters("the value of option %s" % key, text)
+        wanted[key] = (name.strip(), text, value)
+    return wanted
 
 
 def edit(text, section, options, exclusive=False):
@@ -172,23 +273,20 @@ def edit(text, section, options, exclusive=False):
 
     Returns ``(new_text, changes)``; ``changes`` is a list of
     ``{"option", "before", "after"}`` (None for absent). Everything else (comments,
-    other sections, ``!include``/``!includedir`` lines, blank lines) is kept byte for
-    byte. An option already present with an equal value (``128M`` vs ``134217728``,
-    ``max-connections`` vs ``max_connections``) is left untouched. When the section
-    holds the option more than once, the first line is updated and the later ones,
-    which would win, are removed. ``exclusive`` removes options of the section that
-    ``options`` does not name.
+    other sections, ``!include``/``!includedir`` lines, blank lines, line endings, form
+    feeds and any byte of a line we do not change) is kept as it is. New lines use the
+    file's own line ending (CRLF in a CRLF file). An option already present with an
+    equal value (``128M`` vs ``134217728``, ``max-connections`` vs ``max_connections``) is
+    left untouched. When the section holds the option more than once, the first line is
+    updated and the later ones, which would win, are removed. ``exclusive`` removes
+    options of the section that ``options`` does not name. Raises OptionFileError for a
+    request ``check_request`` refuses, or a file mysqld would refuse.
     """
+    wanted = check_request(section, options)
     lines = parse(text)
-    wanted = {}
-    for name, value in options.items():
-        key = option_key(name)
-        if key in wanted:
-            raise OptionFileError("option %r is given twice (%r and %r are the same option)"
-                                  % (key, wanted[key][0], name))
-        wanted[key] = (name, value)
+    newline = _newline([(line.text, line.end) for line in lines])
 
-    out = [line.text for line in lines]
+    out = [[line.text, line.end] for line in lines]
     drop = set()
     changes = []
     present = {}
@@ -196,7 +294,7 @@ def edit(text, section, options, exclusive=False):
         if line.kind == "option" and line.section == section:
             present.setdefault(line.key, []).append(idx)
 
-    for key, (name, value) in wanted.items():
+    for key, (name, value, raw) in wanted.items():
         where = present.get(key, [])
         before = lines[where[-1]].value if where else None
         if value is None:
@@ -206,13 +304,13 @@ def edit(text, section, options, exclusive=False):
             continue
         if where:
             first = lines[where[0]]
-            if len(where) == 1 and same_value(first.value, value):
+            if len(where) == 1 and same_value(first.value, raw):
                 continue
-            out[where[0]] = _render(first, first.name, value)
+            out[where[0]][0] = _render(first, first.name, value)
             drop.update(where[1:])
-            changes.append({"option": key, "before": before, "after": format_value(value)})
+            changes.append({"option": key, "before": before, "after": value})
         else:
-            changes.append({"option": key, "before": None, "after": format_value(value)})
+            changes.append({"option": key, "before": None, "after": value})
 
     if exclusive:
         for key, where in present.items():
@@ -220,10 +318,10 @@ def edit(text, section, options, exclusive=False):
                 drop.update(where)
                 changes.append({"option": key, "before": lines[where[-1]].value, "after": None})
 
-    additions = [("%s = %s" % (name, format_value(value)))
-                 for key, (name, value) in wanted.items()
+    additions = [["%s = %s" % (name, value), newline]
+                 for key, (name, value, raw) in wanted.items()
                  if value is not None and key not in present]
-    result = [text_ for idx, text_ in enumerate(out) if idx not in drop]
+    result = [pair for idx, pair in enumerate(out) if idx not in drop]
     if additions:
         # Index (in ``result``) after the last non-blank line of the last block of the
         # section; a new section is appended at the end otherwise.
@@ -234,20 +332,21 @@ def edit(text, section, options, exclusive=False):
             if line.section == section and line.kind in ("option", "section"):
                 insert_at = pos + 1
         if insert_at is None:
-            while result and not result[-1].strip():
+            while result and not result[-1][0].strip():
                 result.pop()
+            block = []
             if result:
-                result.append("")
-            result.append("[%s]" % section)
-            result.extend(additions)
-        else:
-            result[insert_at:insert_at] = additions
-    new_text = "\n".join(result)
-    if result:
-        new_text += "\n"
+                block.append(["", newline])
+            block.append(["[%s]" % section, newline])
+            insert_at = len(result)
+            additions = block + additions
+        if insert_at > 0 and not result[insert_at - 1][1]:
+            result[insert_at - 1][1] = newline  # the old last line had no line ending
+        result[insert_at:insert_at] = additions
     if not changes:
         return text, []
-    return new_text, changes
+    return "".join(content + end for content, end in result), changes
+
 
 
 _PRINT_DEFAULTS_RE = re.compile(r"^--(?P<name>[^=\s]+)(?:=(?P<value>.*))?$")
@@ -335,3 +434,103 @@ def validation_errors(rc, output, options=()):
         errors.append("the server binary exited with status %d%s" % (
             rc, (": " + " / ".join(tail)) if tail else ""))
     return errors
+
+
+def _group(section):
+    return re.sub(r"-\d+(\.\d+)*$", "", section or "")
+
+
+def options_in_groups(text, key, value=None):
+    """Line numbers where ``text`` sets ``key`` in a group mysqld reads (``loose-`` too).
+
+    With ``value``, only lines setting it to that value (as the server prints it). A
+    file mysqld would refuse gives [] (the server names such files itself).
+    """
+    key = option_key(key)
+    if key.startswith("loose_"):
+        key = key[len("loose_"):]
+    try:
+        lines = parse(text)
+    except OptionFileError:
+        return []
+    found = []
+    for line in lines:
+        if line.kind != "option":
+            continue
+        if line.section not in MYSQLD_GROUPS and _group(line.section) not in MYSQLD_GROUPS:
+            continue
+        if line.key.replace("loose_", "", 1) != key:
+            continue
+        if value is not None and (line.value or "") != value:
+            continue
+        found.append(line.number)
+    return found
+
+
+def include_directives(text):
+    """[(word, path)] of the ``!include``/``!includedir`` lines, read the way mysqld reads them."""
+    found = []
+    for content, _ in _physical_lines(text):
+        match = _SERVER_DIRECTIVE_RE.match(content)
+        if match and match.group("arg"):
+            found.append((match.group("word"), match.group("arg")))
+    return found
+
+
+def rewrite_includes(text, replace):
+    """``text`` with each directive's path replaced by ``replace(word, path)`` (None keeps it).
+
+    Every other byte, line endings included, stays as it is.
+    """
+    out = []
+    for content, end in _physical_lines(text):
+        match = _SERVER_DIRECTIVE_RE.match(content)
+        if match and match.group("arg"):
+            new = replace(match.group("word"), match.group("arg"))
+            if new is not None:
+                content = match.group("head") + new + match.group("tail")
+        out.append(content + end)
+    return "".join(out)
+
+
+# Server messages that name an option (and the value it was given).
+_MESSAGE_OPTION_RES = (
+    re.compile(r"unknown variable '(?P<name>[^=']+)=(?P<value>.*)'"),
+    re.compile(r"unknown option '--(?P<name>[^=']+)(?:=(?P<value>.*))?'"),
+    re.compile(r"used for variable '(?P<name>[^']+)' \(value '(?P<value>.*)'\)"),
+    re.compile(r"Error while setting value '(?P<value>.*)' to '(?P<name>[^']+)'"),
+    re.compile(r"option '(?P<name>[^']+)': \S+ value '?(?P<value>[^' ]+)'? adjusted to"),
+    re.compile(r"option '--?(?P<name>[^'=]+)'"),
+    re.compile(r"variable '(?P<name>[^'=]+)'"),
+)
+
+
+def message_option(message):
+    """(key, value) of the option a server message complains about, or None.
+
+    ``value`` is None when the message does not quote it.
+    """
+    for regex in _MESSAGE_OPTION_RES:
+        match = regex.search(message)
+        if match:
+            value = match.groupdict().get("value")
+            return option_key(match.group("name")), value
+    return None
+
+
+_CONFIG_FILE_RE = re.compile(r"^error: (?P<what>.*?) in config file:? (?P<path>.+?) at line:? "
+                             r"(?P<line>\d+)\s*$")
+
+
+def config_file_problems(output):
+    """[(message, path, line)] for each option-file line mysqld reports and skips.
+
+    mysqld prints "error: Wrong group definition in config file: F at line 3" (and the
+    like) and goes on without the rest of F: not fatal to a start, so a warning.
+    """
+    found = []
+    for raw in output.splitlines():
+        match = _CONFIG_FILE_RE.match(raw.strip())
+        if match:
+            found.append((match.group("what"), match.group("path"), int(match.group("line"))))
+    return found

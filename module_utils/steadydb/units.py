@@ -11,6 +11,8 @@ Public API (stable, other modules import it):
 
 - ``to_bytes(value)`` -> int: MySQL size notation to bytes.
 - ``format_size(num_bytes)`` -> str: bytes to the shortest form mysqld accepts (``1536M``).
+- ``option_file_size(text)`` -> str: a size as an option file must spell it (``1.5M`` ->
+  ``1536K``); other text unchanged.
 - ``to_bool(value)`` -> bool: ON/OFF, 1/0, TRUE/FALSE, YES/NO.
 - ``is_bool_like(value)`` -> bool.
 - ``normalize_variable(name, value)`` -> int | bool | str: one SHOW GLOBAL VARIABLES value.
@@ -113,6 +115,24 @@ def format_size(num_bytes):
         if num_bytes % unit == 0:
             return "%d%s" % (num_bytes // unit, SIZE_SUFFIXES[power - 1])
     return str(num_bytes)
+
+
+_FRACTIONAL_SIZE_RE = re.compile(r"^\s*\d+\.\d+\s*[KMGTPE]\s*$", re.IGNORECASE)
+
+
+def option_file_size(text):
+    """Return ``text`` the way mysqld's option parser reads it in a file or on its command line.
+
+    my_getopt takes an integer with at most one suffix: ``1.5M`` fails the server's start
+    with "Unknown suffix '.'". A decimal with a suffix becomes its exact number of bytes,
+    written with the largest suffix that divides it (``1.5M`` -> ``1536K``); a fraction of
+    a byte (``1.3K``) raises ValueError. Anything else, including plain decimals such as
+    ``long_query_time = 0.5``, is returned unchanged: only a suffix makes a value a size.
+    """
+    text = str(text)
+    if not _FRACTIONAL_SIZE_RE.match(text):
+        return text
+    return format_size(to_bytes(text))
 
 
 def is_bool_like(value):

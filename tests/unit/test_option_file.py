@@ -1,9 +1,14 @@
-"""Option-file editing (module_utils/steadydb/option_file.py)."""
+"""Option-file editing (module_utils/steadydb/option_file.py, option_tree.py)."""
+import os
+
 import pytest
 
 from ansible.module_utils.steadydb.option_file import (
-    OptionFileError, edit, find_overrides, format_value, option_key, parse,
-    parse_print_defaults, same_value, section_options, validation_errors)
+    OptionFileError, check_request, config_file_problems, edit, find_overrides, format_value,
+    include_directives, message_option, option_key, options_in_groups, parse,
+    parse_print_defaults, refuse_control_characters, rewrite_includes, same_value,
+    section_options, validation_errors)
+from ansible.module_utils.steadydb.option_tree import OptionTree
 
 DEBIAN = """# The MariaDB configuration file
 #
@@ -201,3 +206,187 @@ def test_validation_errors_mariadb_help_verbose():
     assert validation_errors(7, "[ERROR] mariadbd: unknown variable 'foo=1'\n") == [
         "mariadbd: unknown variable 'foo=1'"]
     assert "exited with status 1" in validation_errors(1, "")[0]
+
+
+
+# --- issue 12: refusals, sizes, bytes we do not own, the temporary copy ---------------
+
+@pytest.mark.parametrize("char", ["\n", "\r", "\x00", "\t", "\x0b", "\x0c", "\x1b", "\x7f"])
+def test_control_characters_are_refused_in_values(char):
+    with pytest.raises(OptionFileError, match=r"value of option init_connect contains the "
+                                              r"control character"):
+        edit("[mysqld]\n", "mysqld", {"init_connect": "SET NAMES utf8mb4%sskip-grant-tables" % char})
+
+
+@pytest.mark.parametrize("section, options, word", [
+    ("mysqld", {"max_connections\nskip-grant-tables": 1}, "option name"),
+    ("mysqld", {"max connections": 1}, "not an option name"),
+    ("mysqld", {"max_connections=1": 1}, "not an option name"),
+    ("mysqld]\nskip-grant-tables\n[x", {"a": 1}, "section name"),
+    ("my sqld", {"a": 1}, "not a section name"),
+    ("mysqld]", {"a": 1}, "not a section name"),
+])
+def test_names_and_sections_that_cannot_be_written_are_refused(section, options, word):
+    with pytest.raises(OptionFileError, match=word):
+        edit("", section, options)
+
+
+def test_refuse_control_characters_allows_what_it_is_told():
+    refuse_control_characters("the header", "line one\nline\ttwo", allowed="\n\t")
+    with pytest.raises(OptionFileError, match=r"the header contains the control character '\\r'"):
+        refuse_control_characters("the header", "a\rb", allowed="\n\t")
+
+
+def test_unicode_that_is_not_a_control_character_is_kept():
+    new, _ = edit("", "mysqld", {"init_connect": "SET @x = 'café ☕'"})
+    assert new == "[mysqld]\ninit_connect = SET @x = 'café ☕'\n"
+
+
+def test_fractional_sizes_are_written_as_bytes_the_server_reads():
+    new, changes = edit("", "mysqld", {"max_allowed_packet": "1.5M", "long_query_time": "0.5"})
+    assert new == "[mysqld]\nmax_allowed_packet = 1536K\nlong_query_time = 0.5\n"
+    assert changes[0]["after"] == "1536K"
+    # the same size spelled the other way is no change
+    assert edit(new, "mysqld", {"max_allowed_packet": "1.5M"}) == (new, [])
+    with pytest.raises(OptionFileError, match="max_allowed_packet.*whole number of bytes"):
+        edit("", "mysqld", {"max_allowed_packet": "1.3K"})
+
+
+def test_check_request_formats_and_keeps_the_given_value():
+    assert check_request("mysqld", {"Max-Connections": 300, "x": None, "y": True}) == {
+        "max_connections": ("Max-Connections", "300", 300), "x": ("x", None, None),
+        "y": ("y", "ON", True)}
+
+
+def test_crlf_file_keeps_crlf_and_new_lines_follow_it():
+    text = "# win\r\n[mysqld]\r\nmax_connections = 200\r\n[client]\r\nuser = x\r\n"
+    new, _ = edit(text, "mysqld", {"max_connections": 300, "wait_timeout": 600})
+    assert new == ("# win\r\n[mysqld]\r\nmax_connections = 300\r\nwait_timeout = 600\r\n"
+                   "[client]\r\nuser = x\r\n")
+    new, _ = edit("[client]\r\nuser = x\r\n", "mysqld", {"a": 1})
+    assert new == "[client]\r\nuser = x\r\n\r\n[mysqld]\r\na = 1\r\n"
+
+
+def test_form_feed_and_other_splitlines_breaks_are_not_line_breaks():
+    text = "# one\x0c two\x1c three\x85\n[mysqld]\na = 1 # \x0c\n"
+    assert [line.kind for line in parse(text)] == ["comment", "section", "option"]
+    new, _ = edit(text, "mysqld", {"a": 2, "b": 3})
+    assert new == "# one\x0c two\x1c three\x85\n[mysqld]\na = 2 # \x0c\nb = 3\n"
+
+
+def test_last_line_without_a_newline():
+    assert edit("[mysqld]\na = 1", "mysqld", {"a": 2})[0] == "[mysqld]\na = 2"
+    assert edit("[mysqld]\na = 1", "mysqld", {"b": 2})[0] == "[mysqld]\na = 1\nb = 2\n"
+    assert edit("[client]\nu = x", "mysqld", {"b": 2})[0] == "[client]\nu = x\n\n[mysqld]\nb = 2\n"
+
+
+def test_include_directives_read_like_the_server():
+    text = "!include /a.cnf\n  ! includedir  /etc/mysql/conf.d/  \r\n!includex /b\n!include\n# !include /c\n"
+    assert include_directives(text) == [("include", "/a.cnf"), ("includedir", "/etc/mysql/conf.d/")]
+    new = rewrite_includes(text, lambda word, path: "/tmp/copy" + path if word == "include" else None)
+    assert new == text.replace("!include /a.cnf", "!include /tmp/copy/a.cnf")
+
+
+@pytest.mark.parametrize("message, expected", [
+    ("/usr/sbin/mariadbd: unknown variable 'no_such_option_xyz=1'", ("no_such_option_xyz", "1")),
+    ("/usr/sbin/mariadbd: unknown option '--no_such_flag'", ("no_such_flag", None)),
+    ("Unknown suffix '.' used for variable 'innodb-buffer-pool-size' (value '1.5M'). Legal "
+     "suffix characters are: K, M, G, T, P, E", ("innodb_buffer_pool_size", "1.5M")),
+    ("/usr/sbin/mariadbd: Error while setting value 'abc' to 'max_connections'",
+     ("max_connections", "abc")),
+    ("option 'max_connections': unsigned value 99999999 adjusted to 100000",
+     ("max_connections", "99999999")),
+    ("Parsing options for plugin 'InnoDB' failed. Disabling plugin", None),
+])
+def test_message_option(message, expected):
+    assert message_option(message) == expected
+
+
+def test_options_in_groups():
+    text = ("[client]\nmax_connections = 1\n[mysqld]\nmax-connections = 2\n[mariadb-10.11]\n"
+            "loose-max_connections = 3\n[mysqld]\nmax_connections = 2\n")
+    assert options_in_groups(text, "max_connections") == [4, 6, 8]
+    assert options_in_groups(text, "max_connections", "2") == [4, 8]
+    assert options_in_groups("[mysqld\n", "x") == []
+
+
+def test_config_file_problems():
+    out = ("error: Found option without preceding group in config file: /e/x.cnf at line: 1\n"
+           "error: Wrong group definition in config file: /e/y.cnf at line 3\n"
+           "2026-12-01  4:23:24 0 [Warning] Could not increase number of max_open_files\n")
+    assert config_file_problems(out) == [
+        ("Found option without preceding group", "/e/x.cnf", 1),
+        ("Wrong group definition", "/e/y.cnf", 3)]
+
+
+@pytest.fixture
+def live(tmp_path):
+    confd = tmp_path / "conf.d"
+    confd.mkdir()
+    top = tmp_path / "my.cnf"
+    top.write_text("[client-server]\nport = 3306\n!include %s/extra.cnf\n!includedir %s/\n"
+                   % (tmp_path, confd))
+    (tmp_path / "extra.cnf").write_text("[mysqld]\nwait_timeout = 5\n")
+    (confd / "50-server.cnf").write_text("[mysqld]\nmax_connections = 100\n")
+    (confd / "README").write_text("not read\n")
+    (confd / "10-first.cnf").write_text("[mysqld]\nthread_cache_size = 8\n")
+    return tmp_path, top, confd
+
+
+def snapshot(root):
+    return {str(p): (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(root.rglob("*"))
+            if p.is_file()}
+
+
+def test_tree_copy_holds_the_candidate_and_leaves_the_live_files_alone(live, tmp_path_factory):
+    tmp, top, confd = live
+    before = snapshot(tmp)
+    tree = OptionTree([str(top)], str(confd / "99-steadydb.cnf"), "[mysqld]\nmax_connections = 300\n")
+    copy_top = tree.build(str(tmp_path_factory.mktemp("copies")))
+    try:
+        assert [path for path, _ in tree.order] == [
+            str(top), "%s/extra.cnf" % tmp, "%s/10-first.cnf" % confd, "%s/50-server.cnf" % confd,
+            "%s/99-steadydb.cnf" % confd]
+        assert tree.reads_target
+        assert tree.order[-1][1] == "[mysqld]\nmax_connections = 300\n"
+        texts = open(copy_top).read()
+        assert str(tmp) not in texts.replace(tree.dir, "")
+        # the copied includedir has the candidate under its own name, and no README
+        dirs = [d for d in os.listdir(tree.dir) if d.startswith("d")]
+        assert sorted(os.listdir(os.path.join(tree.dir, dirs[0]))) == [
+            "10-first.cnf", "50-server.cnf", "99-steadydb.cnf"]
+        entry = os.path.join(tree.dir, dirs[0], "99-steadydb.cnf")
+        assert tree.original(entry) == str(confd / "99-steadydb.cnf")
+        assert tree.live_paths("error in %s at line 1" % entry) == \
+            "error in %s at line 1" % (confd / "99-steadydb.cnf")
+    finally:
+        tree.cleanup()
+    assert not os.path.exists(copy_top)
+    assert snapshot(tmp) == before
+
+
+def test_tree_follows_a_symlinked_target_and_notices_a_file_not_read(live, tmp_path):
+    tmp, top, confd = live
+    (tmp / "alt").mkdir()
+    (tmp / "alt" / "real.cnf").write_text("[mysqld]\na = 1\n")
+    (confd / "99-steadydb.cnf").symlink_to(tmp / "alt" / "real.cnf")
+    tree = OptionTree([str(top)], str(confd / "99-steadydb.cnf"), "[mysqld]\na = 2\n")
+    tree.build()
+    try:
+        assert tree.reads_target and tree.order[-1] == (str(confd / "99-steadydb.cnf"),
+                                                         "[mysqld]\na = 2\n")
+    finally:
+        tree.cleanup()
+    elsewhere = OptionTree([str(top)], str(tmp / "other" / "x.cnf"), "[mysqld]\na = 2\n")
+    elsewhere.build()
+    elsewhere.cleanup()
+    assert not elsewhere.reads_target
+
+
+def test_tree_include_cycle_is_bounded(tmp_path):
+    loop = tmp_path / "loop.cnf"
+    loop.write_text("[mysqld]\n!include %s\n" % loop)
+    tree = OptionTree([str(loop)], str(tmp_path / "x.cnf"), None)
+    tree.build()
+    tree.cleanup()
+    assert len(tree.order) == 11  # mysqld stops ten levels down

@@ -74,3 +74,21 @@ def test_to_bool_rejects(value):
     with pytest.raises(ValueError):
         to_bool(value)
     assert not is_bool_like(value)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("1.5M", "1536K"), ("1.5G", "1536M"), ("0.5k", "512"), ("2.0G", "2G"), (" 1.25T ", "1280G"),
+    # already what the server reads, or not a size at all: unchanged
+    ("64M", "64M"), ("1024M", "1024M"), ("0.5", "0.5"), ("10.000000", "10.000000"),
+    ("SET NAMES utf8mb4", "SET NAMES utf8mb4"), ("5.7.44", "5.7.44"),
+])
+def test_option_file_size(text, expected):
+    from ansible.module_utils.steadydb.units import option_file_size
+    assert option_file_size(text) == expected
+
+
+@pytest.mark.parametrize("text", ["1.3K", "0.1M", "1.0000001G"])
+def test_option_file_size_refuses_fractions_of_a_byte(text):
+    from ansible.module_utils.steadydb.units import option_file_size
+    with pytest.raises(ValueError, match="whole number of bytes"):
+        option_file_size(text)
