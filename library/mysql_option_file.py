@@ -227,8 +227,8 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.steadydb.option_file import (
     OptionFileError, check_request, config_file_problems, edit, find_overrides, message_option,
-    option_key, options_in_groups, parse_print_defaults, refuse_control_characters,
-    validation_errors)
+    option_key, options_in_groups, parse_default_files, parse_print_defaults,
+    refuse_control_characters, validation_errors)
 from ansible.module_utils.steadydb.option_tree import OptionTree, read_text, to_bytes
 
 _SEARCH = ("/usr/sbin", "/usr/libexec", "/usr/local/sbin", "/usr/local/mysql/bin")
@@ -251,6 +251,22 @@ def server_flavor(module, binary):
     match = re.search(r"Ver (\d+)\.(\d+)\.(\d+)", text)
     version = tuple(int(n) for n in match.groups()) if match else (0, 0, 0)
     return flavor, version
+
+
+def default_files(module, binary):
+    """The top-level files the server reads without --defaults-file, in order.
+
+    Asked of my_print_defaults (same library as the server) or the server binary; the
+    usual Debian list when neither answers.
+    """
+    tool = module.get_bin_path("my_print_defaults", opt_dirs=["/usr/bin", "/usr/local/bin"])
+    for cmd in ([tool, "--help"] if tool else None, [binary, "--help"] if binary else None):
+        if cmd:
+            rc, out, err = module.run_command(cmd)
+            files = parse_default_files(out)
+            if files:
+                return files
+    return list(DEFAULT_FILES)
 
 
 def defaults_args(defaults_file):
@@ -356,7 +372,7 @@ def check_overrides(module, tree, binary, flavor, path, old_text, desired, resul
                 "the live ones (%d options from %s, %d from the copy), so the candidate cannot "
                 "be checked. Set defaults_file to the file the server starts with, or "
                 "check_overrides=ignore." % (
-                    path, len(live), params["defaults_file"] or ", ".join(DEFAULT_FILES),
+                    path, len(live), ", ".join(tree.roots),
                     len(copied)), **result)
     last = dict(effective)
     result["effective"] = dict((key, last.get(key)) for key in desired)
@@ -379,7 +395,7 @@ def check_overrides(module, tree, binary, flavor, path, old_text, desired, resul
         msg = ("the server does not read this file at all (it is not among the files %s reads "
                "through !include and !includedir, and the effective values are %s): put the "
                "drop-in into a directory named by !includedir" % (
-                   params["defaults_file"] or ", ".join(DEFAULT_FILES),
+                   ", ".join(tree.roots),
                    ", ".join("%s = %s" % (p["option"], p["effective"]) for p in problems)))
     else:
         msg += " (from %s; the last value wins)" % live_command(cmd, tree, params["defaults_file"])
@@ -519,8 +535,9 @@ def main():
         module.fail_json(msg="validate=true but no server binary (mariadbd or mysqld) was found: "
                              "set server_binary; %s was not changed." % path, **result)
     if run_overrides or run_validate:
-        tree = OptionTree([params["defaults_file"]] if params["defaults_file"] else DEFAULT_FILES,
-                          path, new_text)
+        roots = [params["defaults_file"]] if params["defaults_file"] else \
+            default_files(module, binary)
+        tree = OptionTree(roots, path, new_text)
         try:
             tree.build()
             if run_overrides:

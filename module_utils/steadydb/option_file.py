@@ -24,6 +24,7 @@ Public API:
   replaced as ``replace(word, path)`` says, everything else byte for byte.
 - ``include_directives(text)`` -> [(word, path)] the way mysqld reads them.
 - ``message_option(message)`` -> (key, value) or None: the option a server message is about.
+- ``parse_default_files(help_text)`` -> [paths] a tool reads by default, or None.
 - ``config_file_problems(output)`` -> [(message, path, line)]: lines mysqld skipped in an
   option file ("Wrong group definition in config file ... at line 3").
 - ``same_value(current, desired)`` -> bool: ``128M`` == ``134217728``, ``ON`` == ``1``.
@@ -534,3 +535,18 @@ def config_file_problems(output):
         if match:
             found.append((match.group("what"), match.group("path"), int(match.group("line"))))
     return found
+
+
+def parse_default_files(help_text):
+    """The files a server or tool reads by default, from its ``--help`` text (or None).
+
+    "Default options are read from the following files in the given order:" is followed
+    by one line of paths; MySQL and MariaDB builds differ (``/usr/local/mysql/etc/my.cnf``,
+    ``$MYSQL_HOME``), so the binary is the authority, not a list of our own.
+    """
+    lines = help_text.splitlines()
+    for idx, line in enumerate(lines):
+        if line.startswith("Default options are read from the following files") \
+                and idx + 1 < len(lines) and lines[idx + 1].strip():
+            return lines[idx + 1].split()
+    return None

@@ -165,8 +165,9 @@ class OptionTree(object):
             source = self._copy_file(path)
             entry = os.path.join(copy, name)
             self._origin[entry] = path
-            if os.path.exists(source):
-                shutil.copy2(source, entry)
+            # A link, not a copy: in an include cycle the source may not be written yet.
+            # mysqld follows it (and its world-writable check sees the source's mode).
+            os.symlink(source, entry)
         return copy
 
     def _redirect(self, word, arg):

@@ -195,3 +195,26 @@ def test_always_validate_checks_an_unchanged_file(tree):
     assert "unknown variable 'no_such_option_xyz=1'" in result["msg"]
     assert "was not changed" in result["msg"]
     assert path.read_text() == "[mysqld]\nmax_connections = 300\n"
+
+
+@pytest.mark.skipif(not os.path.exists("/etc/mysql/my.cnf"), reason="no Debian option tree")
+def test_default_search_order_on_the_hosts_own_tree(tmp_path):
+    # No defaults_file: the candidate is checked in a copy of the files the server
+    # really reads (the host's /etc/mysql tree, read only, through its alternatives
+    # symlink), with ~/.my.cnf (HOME is the test's) as the managed file.
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {"HOME": str(home)}
+    args = dict(path=str(home / ".my.cnf"), server_binary=SERVER, options={"wait_timeout": 77},
+                validate=True, check_overrides="fail")
+    result, _ = run_module("mysql_option_file", args, extra_env=env)
+    assert not result.get("failed"), result.get("msg")
+    assert result["validated"] is True and result["effective"] == {"wait_timeout": "77"}
+    assert (home / ".my.cnf").read_text() == "[mysqld]\nwait_timeout = 77\n"
+    elsewhere, _ = run_module("mysql_option_file", dict(args, path=str(home / "x.cnf"),
+                                                        options={"wait_timeout": 78}),
+                              extra_env=env)
+    assert elsewhere.get("failed") is True
+    assert "does not read this file at all" in elsewhere["msg"]
+    assert "/etc/mysql/my.cnf" in elsewhere["msg"]
+    assert not (home / "x.cnf").exists()

@@ -5,7 +5,7 @@ import pytest
 
 from ansible.module_utils.steadydb.option_file import (
     OptionFileError, check_request, config_file_problems, edit, find_overrides, format_value,
-    include_directives, message_option, option_key, options_in_groups, parse,
+    include_directives, message_option, option_key, options_in_groups, parse, parse_default_files,
     parse_print_defaults, refuse_control_characters, rewrite_includes, same_value,
     section_options, validation_errors)
 from ansible.module_utils.steadydb.option_tree import OptionTree
@@ -390,3 +390,31 @@ def test_tree_include_cycle_is_bounded(tmp_path):
     tree.build()
     tree.cleanup()
     assert len(tree.order) == 11  # mysqld stops ten levels down
+
+
+def test_tree_directory_that_includes_itself(tmp_path):
+    confd = tmp_path / "conf.d"
+    confd.mkdir()
+    (confd / "a.cnf").write_text("[mysqld]\n!includedir %s\n" % confd)
+    top = tmp_path / "my.cnf"
+    top.write_text("!includedir %s\n" % confd)
+    tree = OptionTree([str(top)], str(confd / "b.cnf"), "[mysqld]\nx = 1\n")
+    copy_top = tree.build()
+    try:
+        copied = os.path.join(tree.dir, "d0")
+        assert sorted(os.listdir(copied)) == ["a.cnf", "b.cnf"]
+        assert all(os.path.isfile(os.path.join(copied, n)) for n in os.listdir(copied))
+        assert open(os.path.join(copied, "b.cnf")).read() == "[mysqld]\nx = 1\n"
+        assert open(os.path.join(copied, "a.cnf")).read() == "[mysqld]\n!includedir %s/\n" % copied
+        assert os.path.isfile(copy_top)
+    finally:
+        tree.cleanup()
+
+
+def test_parse_default_files():
+    text = ("my_print_defaults  Ver 1.7 for debian-linux-gnu at x86_64\n\nDefault options are read "
+            "from the following files in the given order:\n/etc/my.cnf /etc/mysql/my.cnf ~/.my.cnf \n"
+            "The following groups are read: my_print_defaults\n")
+    text = text.replace("Default options are read from", "\nDefault options are read from")
+    assert parse_default_files(text) == ["/etc/my.cnf", "/etc/mysql/my.cnf", "~/.my.cnf"]
+    assert parse_default_files("usage: something\n") is None
