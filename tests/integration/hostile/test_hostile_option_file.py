@@ -332,3 +332,31 @@ def test_ignored_line_in_an_unrelated_file_is_a_warning_naming_it(tree):
     warnings = " ".join(result.get("warnings", []))
     assert "Wrong group definition" in warnings
     assert str(confd / "60-odd.cnf") in warnings
+
+
+def test_concurrent_successful_runs_lose_no_update(tree):
+    """Two runs change different options of one file, each with a slow check: both stay.
+
+    Without the lock both read the same old file and the second write drops the first
+    one's option (a lost update), although both report changed and validated.
+    """
+    tmp, top, confd = tree
+    path = confd / "99-steadydb.cnf"
+    path.write_text(OLD)
+    slow = wrapper(tmp, "slow-mariadbd", 'case "$*" in *--verbose*) sleep 2;; esac')
+    results = {}
+
+    def one(name, options):
+        results[name], _ = run(tree, options, extra={"validate": True, "server_binary": slow})
+
+    threads = [threading.Thread(target=one, args=("a", {"max_connections": 300})),
+               threading.Thread(target=one, args=("b", {"wait_timeout": 600}))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    for name in "ab":
+        assert not results[name].get("failed"), results[name].get("msg")
+        assert results[name]["changed"] is True and results[name]["validated"] is True
+    text = path.read_text()
+    assert "max_connections = 300\n" in text and "wait_timeout = 600\n" in text, text
