@@ -624,3 +624,98 @@ def test_database_url_socket_and_ipv6_hosts():
     assert environ.Env.db_url_config(url)["HOST"] != "/run/mysqld/mysqld.sock"
     url = FILTERS.database_url("u", "p", "::1", 3306, "n", {})
     assert dj_database_url.parse(url)["HOST"] == "::1" == environ.Env.db_url_config(url)["HOST"]
+
+
+# --- the password lookup (issue 12 item 5): read as stored, never evaluated ---------------
+
+def load_password_lookup():
+    spec = importlib.util.spec_from_file_location(
+        "steadydb_app_password", os.path.join(ROLE, "lookup_plugins", "steadydb_app_password.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+LOOKUP = load_password_lookup()
+
+
+class Trusted(str):
+    """A string as a trusted vars file gives it (ansible-core 2.19 TrustedAsTemplate)."""
+
+
+def trusted(value):
+    return isinstance(value, Trusted)
+
+
+def no_template(value):
+    raise AssertionError("templated: %r" % (value,))
+
+
+@pytest.mark.parametrize("stored", ["ab{{ 7*7 }}cd", "x{% raw %}y", "{# c #}z", "{{ a }}b", " {{ 7*7 }} x"])
+def test_lookup_reads_trusted_jinja_literally(stored):
+    assert LOOKUP.resolve_variable("v", {"v": Trusted(stored)}, trusted) == (stored, "v", "")
+
+
+def test_lookup_follows_a_plain_reference_only():
+    variables = {"a": Trusted("{{ b }}"), "b": Trusted("{{- c -}}"), "c": Trusted("pw{{ 1 }}")}
+    assert LOOKUP.resolve_variable("a", variables, trusted) == ("pw{{ 1 }}", "c", "")
+
+
+def test_lookup_untrusted_reference_is_the_password():
+    assert LOOKUP.resolve_variable("a", {"a": "{{ b }}"}, trusted) == ("{{ b }}", "a", "")
+
+
+@pytest.mark.parametrize("stored,expected", [
+    ("{{ lookup('x') }}", "holds a Jinja expression"),
+    ("{{ a ~ b }}", "holds a Jinja expression"),
+    ("{{ missing }}", "'missing' (db_password_var) (via v -> missing) is not defined"),
+    ("{{ v }}", "refers back to itself (v -> v)"),
+    ("", "is empty"),
+    ("two\nline-secret", "contains a newline"),
+    ("nul\x00-secret", "contains a NUL byte"),
+    ("cr\r-secret", "contains a carriage return"),
+])
+def test_lookup_problems_name_the_variable_not_the_value(stored, expected):
+    value, _, problem = LOOKUP.resolve_variable("v", {"v": Trusted(stored)}, trusted)
+    assert value is None and expected in problem and ("'v'" in problem or "via v" in problem)
+    assert "secret" not in problem and (not stored or stored not in problem)
+
+
+def test_lookup_not_a_string_and_undefined():
+    assert "is not a string" in LOOKUP.resolve_variable("v", {"v": 1234}, trusted)[2]
+    assert "'v' (db_password_var) is not defined" in LOOKUP.resolve_variable("v", {}, trusted)[2]
+
+
+def test_lookup_reference_chain_is_bounded():
+    variables = dict(("v%d" % i, Trusted("{{ v%d }}" % (i + 1))) for i in range(20))
+    assert "more than 8 references" in LOOKUP.resolve_variable("v0", variables, trusted)[2]
+
+
+def test_app_password_by_value_reference_reads_the_target_as_stored():
+    apps = [{"name": "web", "db_password": Trusted("{{ vault_web }}")}]
+    variables = {"vault_web": Trusted("ab{{ 7*7 }}cd")}
+    assert LOOKUP.app_password(apps, 0, variables, no_template, trusted) == ("ab{{ 7*7 }}cd", "vault_web", "")
+
+
+def test_app_password_by_name_and_other_values():
+    apps = [{"name": "a", "db_password_var": Trusted("v")},
+            {"name": "b", "db_password": Trusted("{{ x | trim }}")},
+            {"name": "c"},
+            {"name": "d", "db_password": "plain\nsecret"}]
+    variables = {"v": Trusted("p{{ 1 }}")}
+    template = {Trusted("v"): "v", Trusted("{{ x | trim }}"): "evaluated"}
+    assert LOOKUP.app_password(apps, 0, variables, template.get, trusted) == ("p{{ 1 }}", "v", "")
+    assert LOOKUP.app_password(apps, 1, variables, template.get, trusted) == ("evaluated", "", "")
+    assert "no password" in LOOKUP.app_password(apps, 2, variables, template.get, trusted)[2]
+    value, _, problem = LOOKUP.app_password(apps, 3, variables, lambda v: v, trusted)
+    assert value is None and "db_password" in problem and "newline" in problem and "secret" not in problem
+
+
+def test_env_block_writes_the_role_key_list_in_order():
+    app = {"env_prefix": "DB_", "database_url_var": "DATABASE_URL", "db_host": "h", "db_port": 3306,
+           "db_name": "n", "db_user": "u", "conn_max_age": 0, "conn_health_checks": False,
+           "options": {"connect_timeout": 5, "read_timeout": 6, "write_timeout": 7}, "url_options": {}}
+    lines = FILTERS.env_block(app, "p{{ 1 }}'").splitlines()
+    assert [line.split("=", 1)[0] for line in lines] == FILTERS.env_keys("DB_", "DATABASE_URL")
+    assert lines[4] == 'DB_PASSWORD="p{{ 1 }}\'"'
+    assert lines[6] == "DB_CONN_HEALTH_CHECKS='False'"

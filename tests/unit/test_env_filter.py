@@ -1,4 +1,7 @@
-"""The audit reads rendered env files like a shell would, and never keeps secrets."""
+"""The audit reads back only what steadydb wrote into an env file (issue 12 item 13):
+the non-secret keys of the app's managed block, read like a shell would. The deploy's
+own keys and secrets, inside or outside the block, never come out."""
+import importlib.util
 import os
 import subprocess
 import sys
@@ -6,33 +9,113 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "filter_plugins"))
-from steadydb_env import env_settings  # noqa: E402
+from steadydb_env import ALLOWED_SUFFIXES, env_audit_targets, env_settings  # noqa: E402
 
 from ansible.errors import AnsibleFilterError  # noqa: E402
 
-TEXT = """# BEGIN steadydb
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def role_filter():
+    spec = importlib.util.spec_from_file_location(
+        "role_filter", os.path.join(REPO, "roles", "django_db_settings", "filter_plugins", "steadydb_django.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+FOREIGN = {"REDIS_PASS": "redis-secret", "SENTRY_DSN": "https://key@sentry/1",
+           "STRIPE_API_KEY": "sk_live_x", "MY_TOKEN": "tok", "OTHER": "a b"}
+
+TEXT = """# deploy's own
+REDIS_PASS='redis-secret'
+export SENTRY_DSN="https://key@sentry/1"
+DB_CONN_MAX_AGE='1'
+# BEGIN steadydb django_db_settings app=web
 DB_HOST='127.0.0.1'
+DB_PORT='3306'
 DB_PASSWORD="p\\$ 'q\\" #x"
 DB_CONN_MAX_AGE='240'
-export OTHER="a b"   # deploy's own
+DB_CONN_HEALTH_CHECKS='True'
+STRIPE_API_KEY='sk_live_x'
+export OTHER="a b"   # hand edit inside the block
 DATABASE_URL='mysql://u:p@h/db'
-# END steadydb
+# END steadydb django_db_settings app=web
+MY_TOKEN=tok
+not even an assignment
 """
 
 
-def test_keeps_settings_and_drops_secrets():
-    assert env_settings(TEXT) == {"DB_HOST": "127.0.0.1", "DB_CONN_MAX_AGE": "240", "OTHER": "a b"}
+def test_keeps_only_the_non_secret_keys_of_the_apps_block():
+    assert env_settings(TEXT, "web") == {"DB_HOST": "127.0.0.1", "DB_PORT": "3306", "DB_CONN_MAX_AGE": "240",
+                                         "DB_CONN_HEALTH_CHECKS": "True"}
+
+
+def test_no_foreign_value_and_no_password_comes_out():
+    out = repr(env_settings(TEXT, "web"))
+    for value in list(FOREIGN.values()) + ["p\\$", "mysql://"]:
+        assert value not in out
+
+
+def test_allow_list_is_the_role_key_list_minus_secrets():
+    role = role_filter()
+    assert set(ALLOWED_SUFFIXES) == set(role.ENV_KEY_SUFFIXES) - {"PASSWORD"}
+    assert "PASSWORD" in role.ENV_KEY_SUFFIXES
+
+
+def test_reads_every_key_the_role_writes():
+    """Writer and reader share one definition: a block written by env_block reads back
+    with every non-secret key."""
+    role = role_filter()
+    app = {"env_prefix": "APP_DB_", "database_url_var": "APP_URL", "db_host": "db", "db_port": 3307,
+           "db_name": "n", "db_user": "u", "conn_max_age": 60, "conn_health_checks": True,
+           "options": {"connect_timeout": 5, "read_timeout": 90, "write_timeout": 91},
+           "url_options": {"charset": "utf8mb4"}}
+    markers = role.env_markers("web")
+    text = "\n".join([markers["begin"], role.env_block(app, "s3cret pw"), markers["end"]]) + "\n"
+    settings = env_settings(text, "web", "APP_DB_", "APP_URL")
+    assert sorted(settings) == sorted("DB_" + s for s in ALLOWED_SUFFIXES)
+    assert settings["DB_PORT"] == "3307" and settings["DB_CONN_MAX_AGE"] == "60"
+    assert "s3cret" not in repr(settings)
+
+
+def test_other_apps_block_is_not_read():
+    assert env_settings(TEXT, "shop") is None
+
+
+@pytest.mark.parametrize("text", ["", "DB_HOST='x'\n",
+                                  "# BEGIN steadydb django_db_settings app=web\nDB_HOST='x'\n",
+                                  "# END steadydb django_db_settings app=web\n"
+                                  "# BEGIN steadydb django_db_settings app=web\n"])
+def test_no_complete_block_is_none(text):
+    assert env_settings(text, "web") is None
 
 
 def test_reads_values_as_a_posix_shell_does(tmp_path):
     env = tmp_path / "app.env"
-    env.write_text(TEXT)
-    shell = subprocess.run(["sh", "-c", 'set -a; . "$1"; printf %s "$OTHER|$DB_CONN_MAX_AGE"', "sh", str(env)],
+    env.write_text(TEXT.replace("not even an assignment\n", ""))
+    shell = subprocess.run(["sh", "-c", 'set -a; . "$1"; printf %s "$DB_HOST|$DB_CONN_MAX_AGE"', "sh", str(env)],
                            capture_output=True, text=True, check=True).stdout
-    parsed = env_settings(TEXT)
-    assert shell == "%s|%s" % (parsed["OTHER"], parsed["DB_CONN_MAX_AGE"])
+    parsed = env_settings(TEXT, "web")
+    assert shell == "%s|%s" % (parsed["DB_HOST"], parsed["DB_CONN_MAX_AGE"])
 
 
-def test_a_line_that_is_not_an_assignment_is_an_error():
-    with pytest.raises(AnsibleFilterError, match="line 1 is not KEY=value"):
-        env_settings("not an assignment\n")
+def test_a_broken_quote_in_the_block_names_app_line_and_key_not_the_value():
+    text = "# BEGIN steadydb django_db_settings app=web\nDB_HOST='unterminated-value\n" \
+           "# END steadydb django_db_settings app=web\n"
+    with pytest.raises(AnsibleFilterError, match="app web: env file block line 1 \\(DB_HOST\\)") as info:
+        env_settings(text, "web")
+    assert "unterminated-value" not in str(info.value)
+
+
+def test_audit_targets_never_carry_the_password():
+    apps = [{"name": "web", "env_file": "/e", "db_password": "pw", "db_password_var": "v", "owner": "o"},
+            {"name": "jobs", "env_file": "/j", "env_prefix": "J_", "database_url_var": "J_URL"}]
+    assert env_audit_targets(apps) == [
+        {"name": "web", "env_file": "/e", "env_prefix": "DB_", "database_url_var": "DATABASE_URL"},
+        {"name": "jobs", "env_file": "/j", "env_prefix": "J_", "database_url_var": "J_URL"}]
+
+
+def test_audit_targets_refuse_a_non_list():
+    with pytest.raises(AnsibleFilterError, match="must be a list"):
+        env_audit_targets("web")

@@ -36,6 +36,17 @@ except ImportError:  # pragma: no cover - unit tests without Ansible
     AnsibleFilterError = ValueError
 
 _FORBIDDEN = ("\n", "\r", "\x00")
+
+# The keys of the managed block, in the order written, after the app's env_prefix (DB_),
+# then the URL variable (database_url_var, DATABASE_URL). Defined here once: the role
+# writes them (env_block), refuses them outside its block (env_split), and the audit
+# (filter_plugins/steadydb_env.py) reads back exactly these and nothing else.
+ENV_KEY_SUFFIXES = ("HOST", "PORT", "NAME", "USER", "PASSWORD", "CONN_MAX_AGE", "CONN_HEALTH_CHECKS",
+                    "CONNECT_TIMEOUT", "READ_TIMEOUT", "WRITE_TIMEOUT")
+# Suffixes holding a secret (the URL variable holds the password too).
+SECRET_SUFFIXES = ("PASSWORD",)
+BEGIN_MARKER = "# BEGIN steadydb django_db_settings app=%s"
+END_MARKER = "# END steadydb django_db_settings app=%s"
 _DQ_ESCAPE = re.compile(r'([\\"$`])')
 _ASSIGN = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
 
@@ -150,6 +161,38 @@ def database_url(user, password, host, port, name, options=None, scheme="mysql")
     return url
 
 
+def env_keys(prefix, url_var):
+    """Every key of the managed block: prefix + ENV_KEY_SUFFIXES, then url_var."""
+    return [prefix + suffix for suffix in ENV_KEY_SUFFIXES] + [url_var]
+
+
+def env_markers(name):
+    """The begin and end lines of app ``name``'s managed block."""
+    return {"begin": BEGIN_MARKER % name, "end": END_MARKER % name}
+
+
+def env_block(app, password):
+    """The KEY=value lines of the managed block (markers and comments excluded).
+
+    ``app`` is an entry of the role's checked app list (env_prefix, database_url_var,
+    db_host, db_port, db_name, db_user, conn_max_age, conn_health_checks, options,
+    url_options). Written in Python so the password is never part of a template.
+    """
+    options = app["options"]
+    values = {
+        "HOST": app["db_host"], "PORT": app["db_port"], "NAME": app["db_name"], "USER": app["db_user"],
+        "PASSWORD": password, "CONN_MAX_AGE": app["conn_max_age"],
+        "CONN_HEALTH_CHECKS": bool(app["conn_health_checks"]),
+        "CONNECT_TIMEOUT": options["connect_timeout"], "READ_TIMEOUT": options["read_timeout"],
+        "WRITE_TIMEOUT": options["write_timeout"],
+    }
+    lines = ["%s%s=%s" % (app["env_prefix"], suffix, env_quote(values[suffix])) for suffix in ENV_KEY_SUFFIXES]
+    url = database_url(app["db_user"], password, app["db_host"], app["db_port"], app["db_name"],
+                       app["url_options"])
+    lines.append("%s=%s" % (app["database_url_var"], env_quote(url)))
+    return "\n".join(lines)
+
+
 def env_split(text, managed_keys, begin_marker, end_marker):
     """Split an existing env file around the managed block.
 
@@ -216,4 +259,7 @@ class FilterModule(object):
             "steadydb_py_literal": py_literal,
             "steadydb_database_url": database_url,
             "steadydb_env_split": env_split,
+            "steadydb_env_keys": env_keys,
+            "steadydb_env_markers": env_markers,
+            "steadydb_env_block": env_block,
         }
