@@ -114,8 +114,8 @@ options:
     choices: [fail, warn, ignore]
     default: warn
   validate:
-    description: Check the configuration with the server binary after writing (see
-      above). Check mode runs the validation too (on the temporary copy); nothing is
+    description: Check the candidate configuration with the server binary before writing
+      (see above). Check mode runs the validation too (on the temporary copy); nothing is
       validated when the file did not change.
     type: bool
     default: false
@@ -436,6 +436,36 @@ def validate(module, tree, binary, flavor, version, path, desired, result):
                      command=live_command(cmd, tree, params["defaults_file"]), **result)
 
 
+def check_candidate(module, path, old_text, new_text, content_changed, result):
+    """Run the override check and the server's validation on a copy holding ``new_text``.
+
+    Every check reads a temporary copy of the option files with the candidate in place of
+    ``path``: the live file changes only once the candidate has passed them (under the
+    lock). ``old_text`` is None when the file does not exist yet.
+    """
+    params = module.params
+    binary = params["server_binary"] or find_server(module)
+    flavor, version = server_flavor(module, binary) if binary else ("mariadb", (0, 0, 0))
+    desired = dict((option_key(k), v) for k, v in params["options"].items() if v is not None)
+    run_overrides = params["check_overrides"] != "ignore" and bool(desired)
+    run_validate = params["validate"] and (content_changed or params["always_validate"])
+    if run_validate and not binary:
+        module.fail_json(msg="validate=true but no server binary (mariadbd or mysqld) was found: "
+                             "set server_binary; %s was not changed." % path, **result)
+    if not (run_overrides or run_validate):
+        return
+    roots = [params["defaults_file"]] if params["defaults_file"] else default_files(module, binary)
+    tree = OptionTree(roots, path, new_text)
+    try:
+        tree.build()
+        if run_overrides:
+            check_overrides(module, tree, binary, flavor, path, old_text, desired, result)
+        if run_validate:
+            validate(module, tree, binary, flavor, version, path, desired, result)
+    finally:
+        tree.cleanup()
+
+
 def resolve_path(module):
     """The file to edit (``directories`` applied) and the file really written (symlink target)."""
     params = module.params
@@ -524,29 +554,7 @@ def main():
                               before_header=path if exists else "%s (absent)" % path,
                               after_header=path)
     file_args = module.load_file_common_arguments(params, path=real)
-    # Every check reads a temporary copy of the option files holding the candidate: the
-    # live file changes only once the candidate has passed them (and under the lock).
-    binary = params["server_binary"] or find_server(module)
-    flavor, version = server_flavor(module, binary) if binary else ("mariadb", (0, 0, 0))
-    desired = dict((option_key(k), v) for k, v in params["options"].items() if v is not None)
-    run_overrides = params["check_overrides"] != "ignore" and bool(desired)
-    run_validate = params["validate"] and (content_changed or params["always_validate"])
-    if run_validate and not binary:
-        module.fail_json(msg="validate=true but no server binary (mariadbd or mysqld) was found: "
-                             "set server_binary; %s was not changed." % path, **result)
-    if run_overrides or run_validate:
-        roots = [params["defaults_file"]] if params["defaults_file"] else \
-            default_files(module, binary)
-        tree = OptionTree(roots, path, new_text)
-        try:
-            tree.build()
-            if run_overrides:
-                check_overrides(module, tree, binary, flavor, path,
-                                old_text if exists else None, desired, result)
-            if run_validate:
-                validate(module, tree, binary, flavor, version, path, desired, result)
-        finally:
-            tree.cleanup()
+    check_candidate(module, path, old_text if exists else None, new_text, content_changed, result)
 
     # Check mode ends here, after the read-only checks of the candidate: --check then
     # predicts an override or a refused value the real run would fail on.
