@@ -145,15 +145,23 @@ def test_expression_behind_db_password_var_is_refused(tmp_path):
     assert not os.path.exists(apps[0]["env_file"])
 
 
-@pytest.mark.parametrize("bad", ["first\nsecond-line-secret", "nul\x00byte-secret", "cr\rreturn-secret"])
-def test_password_with_line_break_or_nul_refused_without_the_value(tmp_path, bad):
-    apps = [app_entry(tmp_path, "web", db_password_var="vault_web_db_password")]
-    rc, out = run_role(tmp_path, apps, {"web": app_plan("web")}, {"vault_web_db_password": bad},
+BAD_PASSWORDS = {"newline": "first\nsecond-line-secret", "nul": "nul\x00byte-secret",
+                 "cr": "cr\rreturn-secret"}
+
+
+def test_password_with_line_break_or_nul_refused_without_the_value(tmp_path):
+    """One run, one app per bad password: every app and variable named, no value shown
+    (-vvv), nothing written. Before the fix the message named the app only."""
+    apps = [app_entry(tmp_path, name, db_password_var="vault_%s_db_password" % name) for name in BAD_PASSWORDS]
+    rc, out = run_role(tmp_path, apps, dict((name, app_plan(name)) for name in BAD_PASSWORDS),
+                       dict(("vault_%s_db_password" % name, bad) for name, bad in BAD_PASSWORDS.items()),
                        verbosity=3)
     assert rc != 0
-    assert "app 'web'" in out and "vault_web_db_password" in out
+    for name, label in (("newline", "a newline"), ("nul", "a NUL byte"), ("cr", "a carriage return")):
+        assert "app '%s': the password variable 'vault_%s_db_password' (db_password_var) contains %s" % (
+            name, name, label) in out, out
     assert "-secret" not in out
-    assert not os.path.exists(apps[0]["env_file"])
+    assert not any(os.path.exists(app["env_file"]) for app in apps)
 
 
 # --- item 13: the audit keeps only steadydb's keys -------------------------------------------
