@@ -39,6 +39,14 @@ options:
         accounts that a later task creates; V(true) fails the task.
     type: bool
     default: false
+  unit_candidates:
+    description:
+      - systemd units to look for, in order, to report the server's unit in
+        RV(ansible_facts.mysql.unit) (the first loaded one; aliases resolve to the real
+        name). An empty list skips it.
+    type: list
+    elements: str
+    default: [mariadb.service, mysql.service, mysqld.service]
 extends_documentation_fragment:
   - steadydb_login
 attributes:
@@ -64,6 +72,10 @@ notes:
     that file cannot be read (a remote server) the module's own process stands in.
     Run the module on the database host (the default for C(login_host=localhost)) when
     the memory figures matter."
+  - "C(unit) is read with one C(systemctl show) on the host the module runs on, and
+    reported only when it is the server's: its C(MainPID) is the PID in C(@@pid_file),
+    or, when that file cannot be read, the login went to this host (unix socket or
+    loopback). Otherwise, or without systemd, it is null."
 seealso:
   - name: MariaDB information_schema.SYSTEM_VARIABLES
     description: Where the dynamic flag comes from on MariaDB.
@@ -171,6 +183,23 @@ ansible_facts:
                    swap_total_bytes: 0, swap_free_bytes: 0, mem_limit_bytes: 1073741824,
                    mem_limit_source: "cgroup v1 memory.limit_in_bytes (/sys/fs/cgroup/memory)",
                    swap_limit_bytes: 0, limit_pid: 812}
+        unit:
+          description:
+            - The server's systemd unit (see notes), null when there is none or it cannot
+              be told apart. C(name) is what to restart and where drop-ins go.
+            - C(process) is what the running server really has (C(/proc/MAINPID)). Its
+              C(oom_score_adj) and open files limit can differ from the unit's
+              C(oom_score_adj) and C(nofile) where the kernel refused them.
+          type: dict
+          returned: always
+          sample: {name: mariadb.service, active_state: active, main_pid: 4242,
+                   nofile: {soft: 32768, hard: 32768}, oom_score_adj: -600,
+                   process: {pid: 4242, nofile: {soft: 32768, hard: 32768}, oom_score_adj: -600},
+                   manager: {nofile: {soft: 1024, hard: 524288}},
+                   fragment_path: /lib/systemd/system/mariadb.service,
+                   dropin_paths: [/etc/systemd/system/mariadb.service.d/50-steadydb.conf],
+                   names: [mariadb.service, mysql.service, mysqld.service],
+                   load_state: loaded, properties: {Restart: on-failure}}
 '''
 
 import os
@@ -182,6 +211,7 @@ from ansible.module_utils.steadydb.connection import (
     fail_on_error,
     login_argument_spec,
 )
+from ansible.module_utils.steadydb import systemd
 from ansible.module_utils.steadydb.memory import effective_memory, read_process_memory
 from ansible.module_utils.steadydb.units import normalize_variable, normalize_variables
 
@@ -316,6 +346,25 @@ def read_memory_limits(module, pid_file):
     return host
 
 
+def read_server_unit(module, server_pid_, target):
+    """The server's unit (module_utils/steadydb/systemd.py) or None; never fails the module."""
+    candidates = module.params["unit_candidates"]
+    if not candidates or not systemd.systemd_running():
+        return None
+    try:
+        unit = systemd.read_unit(
+            lambda argv: module.run_command(argv, environ_update={"SYSTEMD_PAGER": "", "LC_ALL": "C"}),
+            candidates=candidates)
+    except systemd.SystemdError as exc:
+        module.warn("%s; ansible_facts.mysql.unit is null." % exc)
+        return None
+    ours, why = systemd.serves_server(unit, server_pid_, target.host, target.unix_socket)
+    if not ours:
+        module.warn("Not reporting %s as the server's unit: %s." % (unit["name"], why))
+        return None
+    return unit
+
+
 class FactReader(object):
     """Runs the handful of queries on one connection; fails the module with one sentence."""
 
@@ -398,6 +447,7 @@ def main():
     argument_spec.update(
         accounts=dict(type="list", elements="str", default=[]),
         fail_on_missing_account=dict(type="bool", default=False),
+        unit_candidates=dict(type="list", elements="str", default=list(systemd.DEFAULT_CANDIDATES)),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
 
@@ -418,6 +468,8 @@ def main():
             "accounts": reader.accounts(module.params["accounts"],
                                         module.params["fail_on_missing_account"]),
             "host": read_memory_limits(module, variables.get("pid_file")),
+            "unit": read_server_unit(module, server_pid(variables.get("pid_file")),
+                                     conn.steadydb_target),
         }
     finally:
         try:

@@ -285,3 +285,24 @@ def read_unit(run_command, name=None, candidates=DEFAULT_CANDIDATES, proc="/proc
             "No MySQL/MariaDB systemd unit found (%s); install the server or set the unit "
             "name." % ", ".join("%s: %s" % (unit, states.get(unit, "unknown")) for unit in units))
     return describe(block, proc)
+
+
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "")
+
+
+def serves_server(unit, server_pid, login_host=None, unix_socket=None):
+    """Whether ``unit`` is the unit of the server a module logged in to: ``(bool, why)``.
+
+    The server's own PID (from its ``pid_file``) decides when it is known; otherwise a
+    login over a unix socket or to this host's loopback is taken as "this host's
+    server", and anything else (a remote server) is not.
+    """
+    main_pid = unit.get("main_pid") or 0
+    if server_pid:
+        if main_pid == server_pid:
+            return True, "MainPID is the server's PID"
+        return False, ("%s has MainPID %s, the server's pid_file names PID %s"
+                       % (unit.get("name"), main_pid or "none (not running)", server_pid))
+    if unix_socket or (login_host or "").strip().lower() in LOCAL_HOSTS:
+        return True, "the server is on this host"
+    return False, "the server is at %s, not on this host" % login_host

@@ -115,6 +115,20 @@ def test_host_memory_from_proc_meminfo(gathered):
     assert 0 <= host["swap_free_bytes"] <= host["swap_total_bytes"]
 
 
+def test_unit_is_null_without_systemd(gathered):
+    # These throwaway servers run outside systemd (and this box may have no systemd):
+    # no unit is reported rather than some other unit on the machine. The detection
+    # itself is unit tested (tests/unit/test_systemd.py) and run by Molecule.
+    if os.path.isdir("/run/systemd/system"):
+        pytest.skip("systemd runs here: a packaged server's unit could be found")
+    assert gathered[0]["unit"] is None
+
+
+def test_unit_detection_can_be_switched_off(mariadb):
+    facts = facts_of(run_module("mysql_facts", dict(mariadb.login, unit_candidates=[]))[0])
+    assert facts["unit"] is None
+
+
 def test_no_accounts_asked(gathered):
     assert gathered[0]["accounts"] == {}
 

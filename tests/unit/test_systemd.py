@@ -235,3 +235,18 @@ def test_no_clamp_inferred_when_the_server_runs_what_its_unit_said():
 
 def test_module_constants():
     assert systemd.DEFAULT_CANDIDATES == ("mariadb.service", "mysql.service", "mysqld.service")
+
+
+# --- is the unit the server mysql_facts logged in to? ---------------------------------
+
+@pytest.mark.parametrize("main_pid, server_pid, host, socket, expected", [
+    (4242, 4242, "db.example.org", None, True),      # PID decides, whatever the host
+    (4242, 999, "localhost", None, False),           # another server on this host
+    (0, 999, "localhost", None, False),              # the unit is stopped
+    (4242, None, "localhost", None, True),           # pid_file unreadable, local login
+    (4242, None, "db.example.org", "/run/mysqld/mysqld.sock", True),
+    (4242, None, "db.example.org", None, False),     # a remote server
+])
+def test_serves_server(main_pid, server_pid, host, socket, expected):
+    unit = {"name": "mariadb.service", "main_pid": main_pid}
+    assert systemd.serves_server(unit, server_pid, host, socket)[0] is expected
