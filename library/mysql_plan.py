@@ -218,9 +218,8 @@ options:
     description:
       - Server variables (name to value) set on top of the plan, checked by the plan's
         rules; an extra that breaks one fails with the variable and the rule.
-      - The plan lists them again in C(server.extra_variables).
-      - Values of variables whose name looks secret (C(*_password), C(*_auth), ...) are
-        hidden from the output.
+      - The plan lists them again in C(server.extra_variables). The plan carries the values
+        as given (they are what C(mysql_tuning) writes), so keep secrets out of them.
     type: dict
     default: {}
   plan:
@@ -372,7 +371,6 @@ plan:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.steadydb.plan import PlanError, build_plan, merge_server_variables
-from ansible.module_utils.steadydb.variables import is_secret
 
 APP_OPTIONS = dict(
     name=dict(type='str', required=True),
@@ -435,9 +433,6 @@ def main():
                            mutually_exclusive=[('plan', 'facts'), ('plan', 'apps')],
                            required_together=[('facts', 'apps')])
     params = module.params
-    for name, value in params['extra_variables'].items():
-        if is_secret(str(name).lower().replace('-', '_')) and value not in (None, ''):
-            module.no_log_values.add(str(value))
     demand = dict((key, params[key]) for key in DEMAND_KEYS)
     policy = dict((key, params[key]) for key in POLICY_KEYS)
     try:
