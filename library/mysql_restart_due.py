@@ -16,7 +16,7 @@ description:
     wrote the option file after the server started (O(previous_mtime) later than
     O(server_start_epoch), a restart still pending).
   - Otherwise the server has read the file and chose another value itself (it raises
-    C(open_files_limit) or limits it by the unit's C(LimitNOFILE)): a restart would change
+    C(open_files_limit) or limits it by the unit's C(LimitNOFILE)); a restart would change
     nothing, so none is due. A change of dynamic variables only never needs a restart.
   - Pure computation (C(module_utils/steadydb/apply.py)); connects to nothing, changes nothing.
 version_added: "0.1.0"
