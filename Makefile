@@ -13,7 +13,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-SUITES ?= bookworm trixie
+SUITES ?= bookworm trixie mysql
 SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := podman runc debootstrap uidmap mariadb-server mariadb-client \
