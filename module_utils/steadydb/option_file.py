@@ -403,9 +403,15 @@ _NOISE = (
 )
 
 
+# "2026-12-01T04:59:16.027273Z 0 [ERROR] [MY-000058] [Server] " before a MySQL message.
+_MYSQL_PREFIX_RE = re.compile(r"^\d{4}-\d\d-\d\dT\S+\s+\d+\s+\[\w+\]\s+(?:\[MY-\d+\]\s+)?"
+                              r"(?:\[\w+\]\s+)?")
+
+
 def _clean(line):
-    """Drop the timestamp prefix mariadbd puts before every message."""
+    """Drop the timestamp (and level, code) prefix the server puts before every message."""
     line = re.sub(r"^\d{4}-\d\d-\d\d\s+\d?\d:\d\d:\d\d\s+\d+\s+", "", line.strip())
+    line = _MYSQL_PREFIX_RE.sub("", line)
     return line.replace("Buffered error: ", "").replace("Buffered warning: ", "")
 
 

@@ -418,3 +418,16 @@ def test_parse_default_files():
     text = text.replace("Default options are read from", "\nDefault options are read from")
     assert parse_default_files(text) == ["/etc/my.cnf", "/etc/mysql/my.cnf", "~/.my.cnf"]
     assert parse_default_files("usage: something\n") is None
+
+
+def test_validation_errors_mysql_validate_config():
+    out = ("2026-12-01T04:59:16.027273Z 0 [ERROR] [MY-000058] [Server] Unknown suffix 'a' used "
+           "for variable 'max_connections' (value 'abc').\n"
+           "2026-12-01T04:59:16.027280Z 0 [Warning] [MY-000081] [Server] option "
+           "'max_connections': unsigned value 0 adjusted to 1.\n"
+           "2026-12-01T04:59:16.027300Z 0 [ERROR] [MY-010119] [Server] Aborting\n")
+    errors = validation_errors(1, out, ["max_connections"])
+    assert errors[0] == "Unknown suffix 'a' used for variable 'max_connections' (value 'abc')."
+    assert errors[1].startswith("option 'max_connections': unsigned value 0 adjusted to 1.")
+    assert errors[2] == "Aborting"
+    assert message_option(errors[0]) == ("max_connections", "abc")
