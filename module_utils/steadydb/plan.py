@@ -983,7 +983,7 @@ def merge_server_variables(plan, extra_variables):
     if set(changed) & {"net_read_timeout", "net_write_timeout"}:
         _check_net_timeouts(merged)
     if set(changed) & {"max_connections", "table_open_cache", "open_files_limit"}:
-        _check_open_files(merged)
+        _check_open_files(merged, "open_files_limit" in extras)
     if set(changed) & (set(MEMORY_VARS) | {"max_connections"}):
         _check_memory(merged)
     return merged
@@ -1080,7 +1080,9 @@ def _check_net_timeouts(plan):
                 "for" % (value, floor))
 
 
-def _check_open_files(plan):
+def _check_open_files(plan, limit_given):
+    """The open files rule; open_files_limit (and LimitNOFILE) follow the need unless
+    the extras set open_files_limit themselves, which must then cover it."""
     variables = plan["server"]["variables"]
     totals = plan.get("totals") or {}
     if "max_connections" not in variables or "table_open_cache" not in variables:
@@ -1095,6 +1097,9 @@ def _check_open_files(plan):
             "(the most LimitNOFILE can grant); rule: open files need = max(10 + connections + "
             "2 x table_open_cache, 5 x connections) <= %d" % (connections, cache, need,
                                                                NOFILE_MAX, NOFILE_MAX))
+    if "open_files_limit" in variables and not limit_given:
+        variables["open_files_limit"] = max(
+            _number(variables["open_files_limit"], "open_files_limit"), need)
     if "open_files_limit" in variables:
         limit = _number(variables["open_files_limit"], "open_files_limit")
         if limit < need:

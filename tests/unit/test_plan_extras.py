@@ -6,6 +6,7 @@ import pytest
 
 from ansible.module_utils.steadydb.apply import (
     grant_privileges, missing_privileges, needs_restart_error, needs_restart_now, restart_due)
+from ansible.module_utils.steadydb import plan as plan_mod
 from ansible.module_utils.steadydb.plan import PlanError, build_plan, merge_server_variables
 
 from test_plan import WEB, demand, mariadb_facts
@@ -69,6 +70,11 @@ def test_other_extras_are_merged_and_checked():
     with pytest.raises(PlanError) as err:
         plan(open_files_limit=100)
     assert "rule: open_files_limit >= the need" in str(err.value)
+    # a larger table cache raises open_files_limit and LimitNOFILE with it
+    raised = plan(table_open_cache=20000)
+    need = raised["totals"]["open_files_need"]
+    assert raised["server"]["variables"]["open_files_limit"] >= need > 40000
+    assert raised["systemd"]["LimitNOFILE"] >= need
 
 
 def test_buffer_extras_are_counted_in_the_memory_budget():
@@ -157,3 +163,47 @@ def test_1290_means_restart():
 ])
 def test_restart_due(pending, changed, written, started, due):
     assert restart_due(pending, changed, written, started) is due
+
+
+# --- property: whatever the extras, the merged plan keeps every rule or is refused --------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+BASE = build_plan(mariadb_facts(mem=16 * GIB), demand())
+
+EXTRAS = st.fixed_dictionaries({}, optional={
+    "max_connections": st.integers(1, 3000),
+    "wait_timeout": st.integers(1, 100000),
+    "net_write_timeout": st.integers(1, 1000),
+    "net_read_timeout": st.integers(1, 1000),
+    "table_open_cache": st.integers(1, 100000),
+    "sort_buffer_size": st.integers(0, 2 * GIB),
+})
+
+
+@settings(max_examples=300, deadline=None)
+@given(EXTRAS)
+def test_merged_plans_keep_every_rule(extras):
+    try:
+        merged = merge_server_variables(BASE, extras)
+    except PlanError as exc:
+        assert "rule" in str(exc) or "must be" in str(exc)
+        return
+    v = merged["server"]["variables"]
+    totals = merged["totals"]
+    assert v["max_connections"] >= totals["user_caps_sum"] + totals["reserve"]
+    for app in merged["apps"].values():
+        longest = app["longest_idle_seconds"]
+        assert v["wait_timeout"] > longest
+        for value in (app["django"]["CONN_MAX_AGE"], app["sqlalchemy"]["pool_recycle"]):
+            assert value == 0 or value + longest <= app["effective_idle_timeout"]
+        assert v["net_write_timeout"] >= app["django"]["OPTIONS"]["read_timeout"]
+    assert v["net_read_timeout"] >= 60 and v["net_write_timeout"] >= 120
+    assert v["open_files_limit"] >= plan_mod.open_files_need(
+        v["max_connections"], v["table_open_cache"], totals["extra_max_connections"])
+    memory = merged["memory"]
+    assert memory["max_total_bytes"] <= memory["allowed_bytes"]
+    assert memory["max_total_bytes"] == (plan_mod.server_buffers_bytes(memory["values"])
+                                         + v["max_connections"]
+                                         * plan_mod.per_thread_bytes(memory["values"]))
