@@ -24,7 +24,7 @@ export CONTAINERS_CONF := $(CURDIR)/.config/containers.conf
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help deps apt venv images test lint unit integration hostile molecule run audit bench clean
+.PHONY: help deps apt venv images test lint unit integration hostile molecule run audit bench clean collection
 
 # Every target with a "## " comment is listed by `make help` (the comment is the help text).
 help:
@@ -83,7 +83,12 @@ audit: deps  ## read-only audit of the demo target
 bench: images  ## resilience and speed benchmark (prints tables)
 	$(BIN)/python bench/resilience.py
 
+# The Ansible collection (namespace.name and version from galaxy.yml), built from this
+# repository's layout; tests/integration/test_collection.py installs and runs it.
+collection: deps  ## build the steadydb.mysql collection tarball into build/
+	$(BIN)/python tools/build_collection.py --output-dir build
+
 # Remove the demo containers, the venv and the caches (images stay; `podman rmi` them).
-clean:  ## remove the demo containers, the venv and the caches
+clean:  ## remove the demo containers, the venv, the caches and build/
 	-podman ps -aq --filter label=steadydb.demo | xargs -r podman rm -f
-	rm -rf $(VENV) .cache
+	rm -rf $(VENV) .cache build
