@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Static checks: ansible-lint (production profile), ansible-doc for every module,
-# playbook syntax. Run from the repository root (the Makefile does).
+# Static checks: ansible-lint (production profile), ruff (Python, rules in ruff.toml),
+# ansible-doc for every module, playbook syntax. Run from the repository root (the Makefile does).
 set -euo pipefail
 export ANSIBLE_NOCOLOR=1 NO_COLOR=1
 cd "$(dirname "$0")/.."
@@ -9,6 +9,9 @@ shopt -s nullglob
 
 echo "== ansible-lint --profile production"
 ansible-lint --profile production --offline || failed=1
+
+echo "== ruff (Python: pyflakes and pycodestyle, ruff.toml)"
+ruff check --no-cache library module_utils doc_fragments filter_plugins roles tools tests bench || failed=1
 
 echo "== ansible-doc for every module in library/"
 for module in library/*.py; do

@@ -180,7 +180,8 @@ def rewrite_doc_fragments(text, names):
     text = re.sub(r"(extends_documentation_fragment:\s*\[)([^\]]*)(\])", flow, text)
 
     def block(match):
-        return re.sub(r"(?m)^([ \t]*-[ \t]*)([\w.]+)[ \t]*$", lambda m: m.group(1) + qualify(m.group(2)), match.group(0))
+        return re.sub(r"(?m)^([ \t]*-[ \t]*)([\w.]+)[ \t]*$",
+                      lambda m: m.group(1) + qualify(m.group(2)), match.group(0))
 
     return re.sub(r"(?m)^extends_documentation_fragment:\s*\n(?:[ \t]*-[ \t]*[\w.]+[ \t]*\n)+", block, text)
 

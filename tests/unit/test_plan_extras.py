@@ -1,6 +1,5 @@
 """Extra server variables (mysql_tuning_extra_variables) go through the planner's rules,
 and the apply-stage rules of module_utils/steadydb/apply.py (issue 12, items 4 and 6)."""
-import copy
 
 import pytest
 
@@ -9,7 +8,7 @@ from ansible.module_utils.steadydb.apply import (
 from ansible.module_utils.steadydb import plan as plan_mod
 from ansible.module_utils.steadydb.plan import PlanError, build_plan, merge_server_variables
 
-from test_plan import WEB, demand, mariadb_facts
+from test_plan import demand, mariadb_facts
 
 GIB = 1024 ** 3
 
