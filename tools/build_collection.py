@@ -403,6 +403,13 @@ def stage(staging):
 def build(output_dir):
     staging = os.path.join(output_dir, "collection")
     coll, namespace, name, version = stage(staging)
+    # build/ holds the tarball of the current version only (execution-environment.yml
+    # installs build/NS-NAME-*.tar.gz).
+    prefix = "%s-%s-" % (namespace, name)
+    if os.path.isdir(output_dir):
+        for old in os.listdir(output_dir):
+            if old.startswith(prefix) and old.endswith(".tar.gz"):
+                os.remove(os.path.join(output_dir, old))
     galaxy = shutil.which("ansible-galaxy") or os.path.join(os.path.dirname(sys.executable), "ansible-galaxy")
     subprocess.run([galaxy, "collection", "build", "--force", "--output-path", os.path.abspath(output_dir), coll],
                    check=True, stdout=subprocess.DEVNULL)
