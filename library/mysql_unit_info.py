@@ -20,6 +20,9 @@ description:
     open files limit and OOM score from C(/proc/MAINPID).
   - With O(limit_nofile), says which C(LimitNOFILE) a drop-in should write so that it
     never lowers what the unit or the running server already has.
+  - With O(restart), says which C(RestartSec) and start limit a drop-in should write so
+    that recovery is never slower than with the packaged unit and a crash loop still
+    ends (RV(restart_policy)).
   - With O(previous), says whether the server must restart for C(LimitNOFILE) (only when
     its own limit would rise) and whether its OOM score still differs from the unit's.
   - Read-only; the same in check mode. The same detection is in C(mysql_facts)
@@ -50,6 +53,32 @@ options:
         value as it is.
     type: bool
     default: true
+  restart:
+    description:
+      - The plan's C(RestartSec) (whole seconds, the slowest restart wanted),
+        C(StartLimitBurst) and C(StartLimitIntervalSec). When given, RV(restart_policy)
+        derives the values to write from them, the packaged unit's and the server's
+        measured start time.
+    type: dict
+    suboptions:
+      RestartSec:
+        description: Seconds, 1..600.
+        type: int
+        required: true
+      StartLimitBurst:
+        description: Starts, 1..100.
+        type: int
+        required: true
+      StartLimitIntervalSec:
+        description: Seconds, 1..86400.
+        type: int
+        required: true
+  dropin_name:
+    description:
+      - File name of steadydb's own drop-in, left out when O(restart) reads what the
+        packaged unit (its unit file and every other drop-in) gives.
+    type: str
+    default: 50-steadydb.conf
   previous:
     description:
       - RV(unit) of an earlier call, read before the drop-in changed. When given,
@@ -68,6 +97,11 @@ attributes:
   diff_mode:
     support: none
 notes:
+  - The packaged values are read from the unit file and the other drop-ins (not from
+    C(systemctl show), which includes steadydb's own drop-in), with the service
+    manager's defaults (C(DefaultRestartUSec), C(DefaultStartLimitIntervalUSec),
+    C(DefaultStartLimitBurst); systemd's built-in 100 ms, 10 s and 5 before version
+    254) where they leave a setting unset.
   - Fails when systemd is not the service manager (no C(/run/systemd/system)), when
     C(systemctl) fails, or when no candidate is loaded (the message lists each
     candidate's C(LoadState)).
@@ -77,6 +111,10 @@ EXAMPLES = r'''
 - name: Find the server unit and the LimitNOFILE to write
   mysql_unit_info:
     limit_nofile: "{{ steadydb_plan.systemd.LimitNOFILE }}"
+    restart:
+      RestartSec: "{{ steadydb_plan.systemd.RestartSec }}"
+      StartLimitBurst: "{{ steadydb_plan.systemd.StartLimitBurst }}"
+      StartLimitIntervalSec: "{{ steadydb_plan.systemd.StartLimitIntervalSec }}"
   register: unit_before
 
 - name: After the drop-in changed and systemd reloaded
@@ -110,6 +148,12 @@ unit:
     oom_score_adj:
       description: The unit's C(OOMScoreAdjust).
       type: int
+    start_seconds:
+      description:
+        - How long the unit's last start took (inactive to active; for C(Type=notify)
+          until the server said it is ready), or null when it never became active.
+      type: float
+      sample: 1.4
     process:
       description:
         - What the running server really has, from C(/proc/MAINPID); null when it is
@@ -129,6 +173,21 @@ limit_nofile:
   type: dict
   sample: {value: "32768", soft: 32768, hard: 32768, planned: 10240, kept_from: unit,
            unit: {soft: 32768, hard: 32768}, running: {soft: 10000, hard: 10000}}
+restart_policy:
+  description:
+    - C(RestartSec) (as C(RestartSec=) text, e.g. C(100ms) or C(2)), C(StartLimitBurst)
+      and C(StartLimitIntervalSec) to write, and how they were found. C(RestartSec) is the
+      smaller of the plan's and the packaged unit's; the interval is the larger of the
+      plan's and (burst + 1) x (RestartSec + 2 x the measured start), rounded up to 10 s,
+      at most 86400 (10 s of start assumed when none was measured).
+  returned: when O(restart) is given
+  type: dict
+  sample: {RestartSec: 100ms, StartLimitBurst: 5, StartLimitIntervalSec: 60,
+           restart_usec: 100000, restart_from: packaged unit, start_seconds: 1.4,
+           start_from: measured, needed_interval_seconds: 17.4,
+           packaged: {restart_usec: 100000, start_limit_burst: 5,
+                      start_limit_interval_usec: 10000000},
+           packaged_files: [/usr/lib/systemd/system/mysql.service], reason: "..."}
 apply:
   description: What the running server still lacks after a drop-in change.
   returned: when O(previous) is given
@@ -174,6 +233,17 @@ def predicted(previous, dropin):
     return unit
 
 
+RESTART_BOUNDS = {"RestartSec": (1, 600), "StartLimitBurst": (1, 100),
+                  "StartLimitIntervalSec": (1, 86400)}
+
+
+def restart_bounds(restart):
+    """The out-of-range values of O(restart), as sentences."""
+    return ["%s is %s; use %d..%d" % (key, (restart or {})[key], low, high)
+            for key, (low, high) in sorted(RESTART_BOUNDS.items())
+            if restart and not low <= restart[key] <= high]
+
+
 def apply_needed(previous, now):
     process = now.get("process") or {}
     restart, reason = systemd.nofile_restart(previous.get("nofile"), now.get("nofile"),
@@ -196,6 +266,12 @@ def main():
             candidates=dict(type="list", elements="str", default=list(systemd.DEFAULT_CANDIDATES)),
             limit_nofile=dict(type="int"),
             never_lower=dict(type="bool", default=True),
+            restart=dict(type="dict", options=dict(
+                RestartSec=dict(type="int", required=True),
+                StartLimitBurst=dict(type="int", required=True),
+                StartLimitIntervalSec=dict(type="int", required=True),
+            )),
+            dropin_name=dict(type="str", default="50-steadydb.conf"),
             previous=dict(type="dict"),
             dropin=dict(type="dict", default={}),
         ),
@@ -210,10 +286,14 @@ def main():
     if not systemd.systemd_running():
         module.fail_json(msg="systemd is not the service manager on this host "
                              "(/run/systemd/system is missing): there is no unit to read.")
+    bad = restart_bounds(params["restart"])
+    if bad:
+        module.fail_json(msg="restart: %s." % "; ".join(bad))
+
+    def run(argv):
+        return module.run_command(argv, environ_update={"SYSTEMD_PAGER": "", "LC_ALL": "C"})
     try:
-        unit = systemd.read_unit(
-            lambda argv: module.run_command(argv, environ_update={"SYSTEMD_PAGER": "", "LC_ALL": "C"}),
-            name=params["name"] or None, candidates=params["candidates"])
+        unit = systemd.read_unit(run, name=params["name"] or None, candidates=params["candidates"])
     except systemd.SystemdError as exc:
         module.fail_json(msg=str(exc))
 
@@ -225,6 +305,12 @@ def main():
         result["limit_nofile"] = systemd.limit_nofile(
             params["limit_nofile"], unit["nofile"], (unit["process"] or {}).get("nofile"),
             never_lower=params["never_lower"])
+    if params["restart"] is not None:
+        packaged = systemd.packaged_settings(unit["properties"], params["dropin_name"],
+                                             systemd.manager_defaults(run))
+        result["restart_policy"] = dict(
+            systemd.restart_policy(params["restart"], packaged, unit["start_seconds"]),
+            packaged_files=packaged["files"], unreadable_files=packaged["unreadable"])
     if params["previous"] is not None:
         now = predicted(params["previous"], params["dropin"]) if module.check_mode else unit
         if module.check_mode:

@@ -21,13 +21,20 @@ Rules kept here:
 - a restart for LimitNOFILE happens only when the running server's limit would
   actually rise; a service manager that cannot grant more (a container without
   CAP_SYS_RESOURCE clamps every service to its own hard limit) is recognised from
-  the running server already being held below what its unit asks.
+  the running server already being held below what its unit asks;
+- recovery is never slower than the packaged unit, and a crash loop still ends:
+  ``RestartSec`` is the smaller of the plan's and the packaged unit's (read from the
+  unit file and the other drop-ins, never from steadydb's own), and the start limit
+  interval is long enough for ``StartLimitBurst`` failing starts, each taken as twice
+  the server's measured start time, to fall inside it (``restart_policy``).
 """
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import math
 import os
+import re
 
 DEFAULT_CANDIDATES = ("mariadb.service", "mysql.service", "mysqld.service")
 
@@ -37,7 +44,26 @@ SHOW_PROPERTIES = (
     "DropInPaths", "Restart", "RestartUSec", "RestartPreventExitStatus", "StartLimitBurst",
     "StartLimitIntervalUSec", "TimeoutStopUSec", "LimitNOFILE", "LimitNOFILESoft",
     "OOMScoreAdjust", "MemoryMax", "MemoryLimit",
+    # The last start job: inactive -> active (Type=notify: until the server said READY).
+    "InactiveExitTimestampMonotonic", "ActiveEnterTimestampMonotonic",
 )
+
+# The service manager's defaults for what a unit leaves unset (systemd's built-in
+# values when system.conf does not change them: RestartSec=100ms, 5 starts in 10 s).
+MANAGER_PROPERTIES = ("DefaultRestartUSec", "DefaultStartLimitIntervalUSec",
+                      "DefaultStartLimitBurst")
+BUILTIN_DEFAULTS = {"restart_usec": 100000, "start_limit_burst": 5,
+                    "start_limit_interval_usec": 10 * 1000000}
+# Start time assumed when none was measured (the server never started under systemd).
+ASSUMED_START_SECONDS = 10.0
+# A failing or crashing start is taken as this many times a measured clean one
+# (Oracle MySQL 9.7: 1.4 s to answer after a clean start, about 2.5 s for a start that
+# fails on a config typo).
+FAILING_START_FACTOR = 2
+# The start limit interval is rounded up to this many seconds (a measured start that
+# varies by a few tenths must not change the drop-in at every run), at most MAX.
+START_LIMIT_STEP_SECONDS = 10
+START_LIMIT_MAX_SECONDS = 86400
 
 # What systemd and the kernel print for "no limit".
 INFINITY = "infinity"
@@ -117,6 +143,125 @@ def _int_or_none(value):
         return int(str(value).strip())
     except (TypeError, ValueError):
         return None
+
+
+_TIMESPAN_UNITS = (
+    # Longest spelling first, so that "msec" is not read as "m" + "sec".
+    ("usec", 1), ("us", 1), ("\u00b5s", 1), ("msec", 1000), ("ms", 1000),
+    ("seconds", 1000000), ("second", 1000000), ("sec", 1000000), ("s", 1000000),
+    ("minutes", 60000000), ("minute", 60000000), ("min", 60000000), ("m", 60000000),
+    ("hours", 3600000000), ("hour", 3600000000), ("hr", 3600000000), ("h", 3600000000),
+    ("days", 86400000000), ("day", 86400000000), ("d", 86400000000),
+    ("weeks", 604800000000), ("week", 604800000000), ("w", 604800000000),
+)
+
+
+def parse_timespan(value, default_unit=1000000):
+    """A systemd time span (``100ms``, ``5s``, ``1min 30s``, ``2``) -> microseconds.
+
+    A bare number is in ``default_unit`` (seconds in unit files, microseconds in the
+    ``*USec`` properties ``systemctl show`` prints as a number). ``infinity`` ->
+    ``'infinity'``; anything unreadable -> None.
+    """
+    if value is None:
+        return None
+    text = str(value).strip().lower()
+    if not text:
+        return None
+    if text == INFINITY:
+        return INFINITY
+    if re.match(r"^[0-9]+(\.[0-9]+)?$", text):
+        return int(round(float(text) * default_unit))
+    total, pos = 0.0, 0
+    pattern = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([a-z\u00b5]+)")
+    while pos < len(text):
+        match = pattern.match(text, pos)
+        if not match:
+            return None
+        number, word = match.groups()
+        factor = dict(_TIMESPAN_UNITS).get(word)
+        if factor is None:
+            return None
+        total += float(number) * factor
+        pos = match.end()
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+    return int(round(total))
+
+
+def format_restart_sec(usec):
+    """``RestartSec=`` text: whole seconds as a number (``2``), else milliseconds."""
+    usec = int(usec)
+    if usec % 1000000 == 0:
+        return str(usec // 1000000)
+    return "%dms" % max(1, int(math.ceil(usec / 1000.0)))
+
+
+def parse_unit_settings(texts):
+    """The restart and start-limit settings a unit file plus its drop-ins give.
+
+    ``texts`` are the files' contents in the order systemd applies them (the unit
+    file, then the drop-ins). Later assignments win; an empty assignment resets the
+    setting to the manager's default (None here). Returns ``{'restart_usec',
+    'start_limit_burst', 'start_limit_interval_usec'}``, None for "not set". The old
+    spellings (``StartLimitInterval=``, and both keys in ``[Service]``) count too.
+    """
+    keys = {
+        ("service", "restartsec"): "restart_usec",
+        ("unit", "startlimitintervalsec"): "start_limit_interval_usec",
+        ("unit", "startlimitinterval"): "start_limit_interval_usec",
+        ("service", "startlimitintervalsec"): "start_limit_interval_usec",
+        ("service", "startlimitinterval"): "start_limit_interval_usec",
+        ("unit", "startlimitburst"): "start_limit_burst",
+        ("service", "startlimitburst"): "start_limit_burst",
+    }
+    found = {"restart_usec": None, "start_limit_burst": None,
+             "start_limit_interval_usec": None}
+    for text in texts:
+        section = None
+        logical, lines = "", []
+        for raw in (text or "").splitlines():
+            # A trailing backslash continues the line (systemd.syntax(7)).
+            if raw.rstrip().endswith("\\"):
+                logical += raw.rstrip()[:-1] + " "
+                continue
+            lines.append(logical + raw)
+            logical = ""
+        if logical:
+            lines.append(logical)
+        for line in lines:
+            line = line.strip()
+            if not line or line[0] in "#;":
+                continue
+            if line.startswith("[") and line.endswith("]"):
+                section = line[1:-1].strip().lower()
+                continue
+            name, sep, value = line.partition("=")
+            target = keys.get((section, name.strip().lower())) if sep else None
+            if target is None:
+                continue
+            value = value.strip()
+            if not value:
+                found[target] = None
+            elif target == "start_limit_burst":
+                found[target] = _int_or_none(value)
+            else:
+                found[target] = parse_timespan(value)
+    return found
+
+
+def start_seconds(properties):
+    """How long the unit's last start took (inactive -> active), or None.
+
+    From ``InactiveExitTimestampMonotonic`` and ``ActiveEnterTimestampMonotonic``
+    (microseconds); for a ``Type=notify`` server this is until it said it is ready.
+    None when the unit never became active after its last start.
+    """
+    left = _int_or_none(properties.get("InactiveExitTimestampMonotonic"))
+    entered = _int_or_none(properties.get("ActiveEnterTimestampMonotonic"))
+    if not left or not entered or entered < left:
+        return None
+    return (entered - left) / 1000000.0
 
 
 # --- rules ---------------------------------------------------------------------------
@@ -207,6 +352,75 @@ def nofile_restart(before, after, running, manager):
     return True, "raises the server's open files limit from %s to %s" % (have, want)
 
 
+def restart_policy(plan, packaged, measured_start=None):
+    """RestartSec and the start limit the drop-in writes (one rule, issue 14).
+
+    ``plan``: the plan's ``RestartSec`` (whole seconds, the slowest it may be),
+    ``StartLimitBurst`` and ``StartLimitIntervalSec`` (seconds). ``packaged``: what the
+    unit gives without steadydb's drop-in (``restart_usec``, ``start_limit_burst``,
+    ``start_limit_interval_usec``, None where unknown). ``measured_start``: seconds
+    the server's last start took, or None.
+
+    - ``RestartSec`` = the smaller of the plan's and the packaged one: recovery after
+      ``kill -9`` is never slower than with the packaged unit (Oracle MySQL's unit
+      leaves systemd's 100 ms; Debian's MariaDB unit says 5 s, the plan 2 s);
+    - ``StartLimitBurst`` = the plan's;
+    - ``StartLimitIntervalSec`` = the larger of the plan's and
+      ``(burst + 1) x (RestartSec + 2 x start)``, rounded up to 10 s (at most 86400):
+      burst starts that fail, each taking twice a measured clean start, fall inside
+      the interval, so the start limit trips and the unit ends ``failed`` instead of
+      looping. Without a measured start, 10 s is assumed.
+
+    Returns the values (``RestartSec`` as ``RestartSec=`` text) and how they were found.
+    """
+    plan_usec = int(plan["RestartSec"]) * 1000000
+    packaged = packaged or {}
+    packaged_usec = packaged.get("restart_usec")
+    if packaged_usec is None or packaged_usec == INFINITY:
+        restart_usec, restart_from = plan_usec, "plan"
+    elif packaged_usec < plan_usec:
+        restart_usec, restart_from = int(packaged_usec), "packaged unit"
+    else:
+        restart_usec, restart_from = plan_usec, "plan"
+    burst = int(plan["StartLimitBurst"])
+    start = measured_start
+    start_from = "measured"
+    if start is None or start < 0:
+        start, start_from = ASSUMED_START_SECONDS, "assumed"
+    try_seconds = restart_usec / 1000000.0 + FAILING_START_FACTOR * float(start)
+    needed = (burst + 1) * try_seconds
+    step = START_LIMIT_STEP_SECONDS
+    needed_rounded = int(math.ceil(needed / step) * step)
+    interval = max(int(plan["StartLimitIntervalSec"]), needed_rounded)
+    capped = interval > START_LIMIT_MAX_SECONDS
+    interval = min(interval, START_LIMIT_MAX_SECONDS)
+    reason = ("RestartSec=%s from the %s (plan %ss, packaged %s); StartLimitIntervalSec=%s: "
+              "%d starts of %.1f s (RestartSec + %d x the %s start of %.1f s) need %.1f s, "
+              "the plan says %s s"
+              % (format_restart_sec(restart_usec), restart_from, plan["RestartSec"],
+                 "unknown" if packaged_usec is None else
+                 (packaged_usec if packaged_usec == INFINITY
+                  else format_restart_sec(packaged_usec)),
+                 interval, burst + 1, try_seconds, FAILING_START_FACTOR, start_from,
+                 float(start), needed, plan["StartLimitIntervalSec"]))
+    if capped:
+        reason += "; capped at %d s" % START_LIMIT_MAX_SECONDS
+    return {
+        "RestartSec": format_restart_sec(restart_usec),
+        "StartLimitBurst": burst,
+        "StartLimitIntervalSec": interval,
+        "restart_usec": restart_usec,
+        "restart_from": restart_from,
+        "start_seconds": round(float(start), 3),
+        "start_from": start_from,
+        "needed_interval_seconds": round(needed, 1),
+        "packaged": {"restart_usec": packaged_usec,
+                     "start_limit_burst": packaged.get("start_limit_burst"),
+                     "start_limit_interval_usec": packaged.get("start_limit_interval_usec")},
+        "reason": reason,
+    }
+
+
 # --- reading the host ----------------------------------------------------------------
 
 def systemd_running(root="/"):
@@ -263,6 +477,7 @@ def describe(block, proc="/proc"):
         "properties": block,
         "nofile": unit_nofile(block),
         "oom_score_adj": _int_or_none(block.get("OOMScoreAdjust")),
+        "start_seconds": start_seconds(block),
         "process": read_process(main_pid, proc) if main_pid else None,
         "manager": manager,
     }
@@ -285,6 +500,65 @@ def read_unit(run_command, name=None, candidates=DEFAULT_CANDIDATES, proc="/proc
             "No MySQL/MariaDB systemd unit found (%s); install the server or set the unit "
             "name." % ", ".join("%s: %s" % (unit, states.get(unit, "unknown")) for unit in units))
     return describe(block, proc)
+
+
+def manager_defaults(run_command):
+    """The service manager's defaults for unset restart settings; built-ins as fallback.
+
+    Older systemd (before 254) has no ``DefaultRestartUSec``: its default is 100 ms.
+    """
+    argv = ["systemctl", "show", "--no-pager"]
+    argv += ["--property=%s" % name for name in MANAGER_PROPERTIES]
+    rc, out, _err = run_command(argv)
+    found = dict(BUILTIN_DEFAULTS)
+    if rc != 0:
+        return found
+    props = (parse_show(out) or [{}])[0]
+    restart = parse_timespan(props.get("DefaultRestartUSec"), default_unit=1)
+    interval = parse_timespan(props.get("DefaultStartLimitIntervalUSec"), default_unit=1)
+    burst = _int_or_none(props.get("DefaultStartLimitBurst"))
+    if restart is not None:
+        found["restart_usec"] = restart
+    if interval is not None:
+        found["start_limit_interval_usec"] = interval
+    if burst is not None:
+        found["start_limit_burst"] = burst
+    return found
+
+
+def packaged_settings(block, own_dropin, defaults, read=None):
+    """What the unit gives without steadydb's drop-in: ``parse_unit_settings`` of its
+    unit file and every other drop-in, the manager's ``defaults`` where they are unset.
+
+    ``own_dropin`` is the file name of steadydb's drop-in (``50-steadydb.conf``): it is
+    left out, so that a second run derives the same values as the first. Files that
+    cannot be read are skipped and listed.
+    """
+    read = read or _read_text
+    files = [block.get("FragmentPath") or ""]
+    files += [path for path in block.get("DropInPaths", "").split()
+              if os.path.basename(path) != own_dropin]
+    texts, used, unreadable = [], [], []
+    for path in files:
+        if not path:
+            continue
+        try:
+            texts.append(read(path))
+            used.append(path)
+        except (IOError, OSError):
+            unreadable.append(path)
+    settings = parse_unit_settings(texts)
+    for key, value in settings.items():
+        if value is None:
+            settings[key] = defaults.get(key)
+    settings["files"] = used
+    settings["unreadable"] = unreadable
+    return settings
+
+
+def _read_text(path):
+    with open(path) as handle:
+        return handle.read()
 
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "")

@@ -250,3 +250,163 @@ def test_module_constants():
 def test_serves_server(main_pid, server_pid, host, socket, expected):
     unit = {"name": "mariadb.service", "main_pid": main_pid}
     assert systemd.serves_server(unit, server_pid, host, socket)[0] is expected
+
+
+# --- RestartSec and the start limit (issue 14) ---------------------------------------
+
+from ansible.module_utils.steadydb.systemd import (  # noqa: E402
+    format_restart_sec,
+    packaged_settings,
+    parse_timespan,
+    parse_unit_settings,
+    restart_policy,
+    start_seconds,
+)
+
+PLAN = {"RestartSec": 2, "StartLimitBurst": 5, "StartLimitIntervalSec": 60}
+
+# Debian unstable's Oracle MySQL 9.7 mysql.service (trimmed): no RestartSec, no start
+# limit, so systemd's 100 ms and 5 starts in 10 s apply.
+ORACLE_MYSQL_UNIT = """[Unit]
+Description=MySQL Community Server
+After=network.target
+
+[Service]
+Type=notify
+ExecStartPre=/usr/share/mysql/mysql-systemd-start pre
+ExecStart=/usr/sbin/mysqld
+TimeoutSec=infinity
+Restart=on-failure
+LimitNOFILE=10000
+"""
+
+DEBIAN_MARIADB_UNIT = """[Service]
+ExecStartPre=/bin/sh -c "[ ! -e /usr/bin/galera_recovery ] && VAR= || \\
+ VAR=`/usr/bin/galera_recovery`; [ $? -eq 0 ] \\
+ && echo _WSREP_START_POSITION=$VAR > /run/mysqld/wsrep-start-position || exit 1"
+Restart=on-abnormal
+RestartSec=5s
+"""
+
+BUILTIN = {"restart_usec": 100000, "start_limit_burst": 5, "start_limit_interval_usec": 10000000}
+
+
+@pytest.mark.parametrize("text, default_unit, expected", [
+    ("100ms", 1000000, 100000), ("5s", 1000000, 5000000), ("2", 1000000, 2000000),
+    ("1min 30s", 1000000, 90000000), ("1min30s", 1000000, 90000000), ("15min", 1000000, 900000000),
+    ("500msec", 1000000, 500000), ("1h", 1000000, 3600000000), ("0.5", 1000000, 500000),
+    ("infinity", 1000000, INFINITY), ("100000", 1, 100000), ("", 1000000, None),
+    ("5 parsecs", 1000000, None), ("abc", 1000000, None), (None, 1000000, None),
+])
+def test_parse_timespan(text, default_unit, expected):
+    assert parse_timespan(text, default_unit=default_unit) == expected
+
+
+@pytest.mark.parametrize("usec, text", [(2000000, "2"), (100000, "100ms"), (1500000, "1500ms"),
+                                        (1, "1ms")])
+def test_format_restart_sec(usec, text):
+    assert format_restart_sec(usec) == text
+    assert parse_timespan(text) >= usec
+
+
+def test_unit_settings_later_files_win_and_empty_resets():
+    found = parse_unit_settings([DEBIAN_MARIADB_UNIT,
+                                 "[Unit]\nStartLimitIntervalSec=30\nStartLimitBurst=3\n",
+                                 "[Service]\nRestartSec=\n# RestartSec=9\n"])
+    assert found == {"restart_usec": None, "start_limit_burst": 3,
+                     "start_limit_interval_usec": 30000000}
+
+
+def test_unit_settings_continuation_lines_do_not_leak_keys():
+    # The continued ExecStartPre of Debian's unit must not be read as settings.
+    found = parse_unit_settings([DEBIAN_MARIADB_UNIT])
+    assert found["restart_usec"] == 5000000
+
+
+def test_unit_settings_old_spelling_in_service_section():
+    found = parse_unit_settings(["[Service]\nStartLimitInterval=2min\nStartLimitBurst=7\n"])
+    assert found["start_limit_interval_usec"] == 120000000 and found["start_limit_burst"] == 7
+
+
+def test_packaged_settings_leave_out_our_own_dropin():
+    files = {
+        "/usr/lib/systemd/system/mysql.service": ORACLE_MYSQL_UNIT,
+        "/etc/systemd/system/mysql.service.d/50-steadydb.conf":
+            "[Unit]\nStartLimitIntervalSec=60\n[Service]\nRestartSec=2\n",
+        "/etc/systemd/system/mysql.service.d/override.conf": "[Unit]\nStartLimitBurst=3\n",
+    }
+    block_ = {"FragmentPath": "/usr/lib/systemd/system/mysql.service",
+              "DropInPaths": "/etc/systemd/system/mysql.service.d/50-steadydb.conf "
+                             "/etc/systemd/system/mysql.service.d/override.conf"}
+    found = packaged_settings(block_, "50-steadydb.conf", BUILTIN, read=files.__getitem__)
+    assert found["restart_usec"] == 100000          # systemd's default, not our 2 s
+    assert found["start_limit_burst"] == 3           # an admin's drop-in counts
+    assert found["start_limit_interval_usec"] == 10000000
+    assert "/etc/systemd/system/mysql.service.d/50-steadydb.conf" not in found["files"]
+
+
+def test_packaged_settings_unreadable_file_is_listed():
+    def read(path):
+        raise IOError(path)
+    found = packaged_settings({"FragmentPath": "/x.service"}, "50-steadydb.conf", BUILTIN, read=read)
+    assert found["unreadable"] == ["/x.service"] and found["restart_usec"] == 100000
+
+
+def test_start_seconds():
+    assert start_seconds({"InactiveExitTimestampMonotonic": "1000000",
+                          "ActiveEnterTimestampMonotonic": "2400000"}) == 1.4
+    assert start_seconds({"InactiveExitTimestampMonotonic": "5000000",
+                          "ActiveEnterTimestampMonotonic": "0"}) is None
+    assert start_seconds({}) is None
+
+
+def test_oracle_mysql_recovers_no_slower_than_its_packaged_unit():
+    # Issue 14: RestartSec=2 made kill -9 recovery 3.3 s instead of the packaged 1.6 s.
+    policy = restart_policy(PLAN, BUILTIN, measured_start=1.4)
+    assert policy["RestartSec"] == "100ms" and policy["restart_from"] == "packaged unit"
+    assert policy["StartLimitBurst"] == 5
+    # 6 x (0.1 + 2 x 1.4) = 17.4 s needed; the plan's 60 s is longer.
+    assert policy["StartLimitIntervalSec"] == 60
+
+
+def test_debian_mariadb_keeps_the_plans_faster_restart():
+    packaged = dict(BUILTIN, restart_usec=5000000)
+    policy = restart_policy(PLAN, packaged, measured_start=1.0)
+    assert policy["RestartSec"] == "2" and policy["restart_from"] == "plan"
+
+
+@pytest.mark.parametrize("start", [0.1, 1.4, 2.5, 8.0, 30.0, 120.0])
+@pytest.mark.parametrize("packaged_usec", [0, 100000, 5000000])
+def test_a_failing_start_loop_always_trips_the_start_limit(start, packaged_usec):
+    # burst failing starts (each up to twice the measured start, plus RestartSec) must
+    # fall inside the interval, or systemd restarts a broken server forever.
+    policy = restart_policy(PLAN, dict(BUILTIN, restart_usec=packaged_usec), measured_start=start)
+    restart = parse_timespan(policy["RestartSec"]) / 1000000.0
+    assert restart == min(2, packaged_usec / 1000000.0)
+    assert policy["StartLimitBurst"] * (restart + 2 * start) < policy["StartLimitIntervalSec"]
+    assert policy["StartLimitIntervalSec"] >= PLAN["StartLimitIntervalSec"]
+
+
+def test_slow_start_lengthens_the_interval_in_steps():
+    policy = restart_policy(PLAN, BUILTIN, measured_start=20.2)
+    # 6 x (0.1 + 40.4) = 243 -> 250
+    assert policy["StartLimitIntervalSec"] == 250
+    # A few tenths of difference in the measured start do not change the drop-in.
+    assert restart_policy(PLAN, BUILTIN, measured_start=20.0)["StartLimitIntervalSec"] == 250
+
+
+def test_unknown_start_is_assumed_and_said():
+    policy = restart_policy(PLAN, BUILTIN, measured_start=None)
+    assert policy["start_from"] == "assumed" and policy["start_seconds"] == 10.0
+    assert policy["StartLimitIntervalSec"] == 130     # 6 x (0.1 + 20) = 120.6
+    assert "assumed" in policy["reason"]
+
+
+def test_interval_is_capped():
+    policy = restart_policy(PLAN, BUILTIN, measured_start=20000)
+    assert policy["StartLimitIntervalSec"] == 86400 and "capped" in policy["reason"]
+
+
+def test_unknown_packaged_restart_uses_the_plan():
+    policy = restart_policy(PLAN, {}, measured_start=1.0)
+    assert policy["RestartSec"] == "2" and policy["restart_from"] == "plan"
