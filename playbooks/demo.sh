@@ -30,12 +30,14 @@ elif [ "$(podman container inspect -f '{{.State.Running}}' "$name")" != true ]; 
   echo "demo: starting container $name"
   podman start "$name" >/dev/null
 fi
-# Wait (bounded) for systemd to finish booting and MariaDB to answer.
+# Wait (bounded) for systemd to finish booting and the server to answer. MariaDB
+# ships mariadb-admin, Oracle MySQL only mysqladmin.
+ping=(sh -c 'admin=$(command -v mariadb-admin || command -v mysqladmin) && "$admin" --silent ping')
 for _ in $(seq 1 60); do
-  if podman exec "$name" mariadb-admin --silent ping >/dev/null 2>&1; then break; fi
+  if podman exec "$name" "${ping[@]}" >/dev/null 2>&1; then break; fi
   sleep 1
 done
-podman exec "$name" mariadb-admin --silent ping >/dev/null
+podman exec "$name" "${ping[@]}" >/dev/null
 
 # The app's secret lives in a Vault file; its vault password file stays out of git.
 umask 077

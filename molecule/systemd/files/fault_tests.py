@@ -1,22 +1,30 @@
 #!/usr/bin/env python3
 """Fault tests for the mysql_systemd drop-in, run inside a test container.
 
-Usage: fault_tests.py UNIT DROPIN RESTART_SEC START_LIMIT_BURST LIMIT_SECONDS OUT_JSON
+Usage: fault_tests.py UNIT DROPIN CONF_DIR START_LIMIT_BURST LIMIT_SECONDS OUT_JSON
+
+Flavor-neutral (MariaDB, Oracle MySQL): the server's messages are read from the
+journal and from the error log file (Oracle MySQL's Debian package logs there).
 
 1. with-steadydb-dropin: SIGKILL the unit's MainPID (what the OOM killer does)
    and time until a PyMySQL connection over the unix socket succeeds again.
 2. baseline-packaged-unit: the same with the drop-in moved away (daemon-reload),
-   i.e. Debian's packaged unit alone; the drop-in is put back afterwards.
-3. config-error-unknown-option: a test-only drop-in passes an unknown option to
-   mariadbd; after `systemctl restart` fails, watch 3 x RestartSec + 4 s for
-   automatic restarts, read the unit state and the journal, then remove the bad
-   option and start the server again.
+   i.e. the packaged unit alone; the drop-in is put back afterwards.
+3. config-error-unknown-option: a test-only option file in CONF_DIR has an unknown
+   option; `systemctl restart` fails. MariaDB exits with a code the drop-in lists in
+   RestartPreventExitStatus (no automatic restart); Oracle MySQL's unit fails in its
+   ExecStartPre check (exit 1 of a control process, which RestartPreventExitStatus
+   does not cover), so systemd retries until the start limit trips. Wait until the
+   unit stays failed (at most the start limit interval + 10 s), count the tries and
+   read the unit state and the logs, then remove the bad option and start again.
 4. crash-loop-start-limit: kill the server each time it is up again (a server
    that dies during every start); systemd must give up after StartLimitBurst
    starts (Result=start-limit-hit) instead of looping. Then reset-failed + start.
 
 Bounded: one kill per case 1-2 (at most LIMIT_SECONDS of probing each), one
-failed start, at most START_LIMIT_BURST + 1 kills within 2 x LIMIT_SECONDS. The drop-in is always restored and the bad option always removed. Writes
+failed restart watched for at most the start limit interval + 10 s, at most
+START_LIMIT_BURST + 1 kills within 2 x LIMIT_SECONDS. The drop-in is always
+restored and the bad option always removed. Writes
 one JSON document (a list of results) to OUT_JSON and prints it.
 """
 import json
@@ -30,8 +38,50 @@ import time
 import pymysql
 
 SOCKET = "/run/mysqld/mysqld.sock"
-BAD_DROPIN = "90-sdb-test-bad-option.conf"
-BAD_OPTION = "--sdb-test-no-such-option=1"
+BAD_CNF = "zz-sdb-test-bad-option.cnf"
+BAD_OPTION = "sdb-test-no-such-option"
+# Where Oracle MySQL's Debian package sends the server's log (MariaDB: the journal).
+ERROR_LOGS = ("/var/log/mysql/error.log",)
+# The line each flavor logs once per server start.
+START_LINES = ("[Note] Starting MariaDB", "starting as process")
+
+
+class Logs:
+    """The journal of the unit and the error log files, from now on."""
+
+    def __init__(self, unit):
+        self.unit = unit
+        # journalctl --since has whole seconds: begin in a fresh second so that
+        # earlier lines are not counted.
+        self.t0 = int(time.time()) + 1
+        time.sleep(max(0.0, self.t0 - time.time()) + 0.05)
+        self.offsets = {}
+        for path in ERROR_LOGS:
+            try:
+                self.offsets[path] = os.path.getsize(path)
+            except OSError:
+                self.offsets[path] = 0
+
+    def sources(self):
+        """The new lines of each source, one list per source."""
+        out = run("journalctl", "-u", self.unit, "--since", f"@{self.t0}", "-o", "cat").stdout
+        found = [out.splitlines()]
+        for path, offset in self.offsets.items():
+            try:
+                with open(path, encoding="utf-8", errors="replace") as fh:
+                    fh.seek(offset)
+                    found.append(fh.read().splitlines())
+            except OSError:
+                pass
+        return found
+
+    def lines(self):
+        return [line for source in self.sources() for line in source]
+
+    def count(self, predicate):
+        """Events logged once per occurrence, in whichever source has them (a message
+        may reach both the journal and the error log: count one source)."""
+        return max(sum(1 for line in source if predicate(line)) for source in self.sources())
 
 
 def run(*argv):
@@ -42,6 +92,16 @@ def show(unit, *props):
     args = ["systemctl", "show"] + [f"--property={p}" for p in props] + [unit]
     out = run(*args).stdout
     return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+
+
+def seconds(span):
+    """A duration as systemctl prints it ("5min", "1min 30s", "100ms") -> seconds."""
+    factors = {"h": 3600, "min": 60, "s": 1, "ms": 0.001, "us": 1e-6}
+    total = 0.0
+    for part in span.split():
+        number = part.rstrip("abcdefghijklmnopqrstuvwxyz")
+        total += float(number) * factors.get(part[len(number):] or "s", 0)
+    return total
 
 
 def connect_ok(timeout=1):
@@ -140,24 +200,33 @@ def kill_and_time(unit, label, limit):
     }
 
 
-def config_error(unit, dropin_dir, restart_sec):
-    bad = os.path.join(dropin_dir, BAD_DROPIN)
-    t0 = int(time.time())
-    observe = 3 * restart_sec + 4
+def config_error(unit, conf_dir, limit):
+    bad = os.path.join(conf_dir, BAD_CNF)
+    logs = Logs(unit)
+    begin = time.monotonic()
     try:
         with open(bad, "w", encoding="utf-8") as fh:
             fh.write("# molecule/systemd fault test only; removed by the test.\n"
-                     f"[Service]\nEnvironment=MYSQLD_OPTS={BAD_OPTION}\n")
-        run("systemctl", "daemon-reload")
+                     f"[mysqld]\n{BAD_OPTION}=1\n")
         restart = run("systemctl", "restart", unit)
-        time.sleep(observe)
+        # Failed and no restart scheduled: watch 3 s more to see that it stays failed.
+        failed_at, end = None, time.monotonic() + limit
+        while time.monotonic() < end:
+            state = show(unit, "ActiveState")["ActiveState"]
+            if state == "failed":
+                failed_at = failed_at or time.monotonic()
+                if time.monotonic() - failed_at >= 3:
+                    break
+            else:
+                failed_at = None
+            time.sleep(0.2)
         props = show(unit, "ActiveState", "Result", "ExecMainStatus", "NRestarts")
-        journal = run("journalctl", "-u", unit, "--since", f"@{t0}", "-o", "cat").stdout
-        lines = [line for line in journal.splitlines() if "unknown variable" in line]
+        lines = logs.lines()
+        mentions = [line for line in lines if "unknown variable" in line and BAD_OPTION in line]
+        tries = logs.count(lambda line: "unknown variable" in line and BAD_OPTION in line)
     finally:
         if os.path.exists(bad):
             os.remove(bad)
-        run("systemctl", "daemon-reload")
     run("systemctl", "reset-failed", unit)
     started = run("systemctl", "start", unit).returncode == 0
     back = False
@@ -173,9 +242,10 @@ def config_error(unit, dropin_dir, restart_sec):
         "result": props.get("Result"),
         "exit_status": int(props.get("ExecMainStatus") or -1),
         "automatic_restarts": int(props.get("NRestarts") or 0),
-        "server_starts_in_window": len(lines),
-        "observed_seconds": observe,
-        "journal": lines[0] if lines else "",
+        "tries": tries,
+        "start_limit_hit": any("Start request repeated too quickly" in line for line in lines),
+        "seconds_to_failed": round(failed_at - begin, 2) if failed_at else None,
+        "journal": mentions[0] if mentions else "",
         "started_after_fix": started and back,
     }
 
@@ -190,10 +260,7 @@ def crash_loop(unit, burst, limit):
     """
     wait_settled(unit)
     run("systemctl", "reset-failed", unit)  # start the rate-limit count from zero
-    # journalctl --since has whole seconds: begin in a fresh second so that the
-    # previous start of the server is not counted.
-    t0 = int(time.time()) + 1
-    time.sleep(max(0.0, t0 - time.time()) + 0.05)
+    logs = Logs(unit)
     start = time.monotonic()
     kills, last_pid = 0, 0
     while time.monotonic() - start < limit and kills <= burst:
@@ -209,7 +276,8 @@ def crash_loop(unit, burst, limit):
     # Watch a little longer: no further start may happen.
     time.sleep(3)
     props = show(unit, "ActiveState", "Result", "NRestarts")
-    journal = run("journalctl", "-u", unit, "--since", f"@{t0}", "-o", "cat").stdout.splitlines()
+    journal = logs.lines()
+    starts = logs.count(lambda line: any(m in line for m in START_LINES))
     result = {
         "label": "crash-loop-start-limit",
         "kills": kills,
@@ -217,8 +285,8 @@ def crash_loop(unit, burst, limit):
         "active_state": props.get("ActiveState"),
         "result": props.get("Result"),
         "restarts_scheduled": int(props.get("NRestarts") or 0),
-        # Each start of mariadbd logs "Starting MariaDB <version> ...".
-        "server_starts": sum(1 for line in journal if "[Note] Starting MariaDB" in line),
+        # Each start logs "Starting MariaDB <version>" / "mysqld ... starting as process".
+        "server_starts": starts,
         "start_limit_hit": any("Start request repeated too quickly" in line for line in journal),
         "start_limit_burst": burst,
     }
@@ -229,8 +297,8 @@ def crash_loop(unit, burst, limit):
 
 
 def main():
-    unit, dropin, restart_sec, burst, limit, out = sys.argv[1:7]
-    restart_sec, burst, limit = int(restart_sec), int(burst), float(limit)
+    unit, dropin, conf_dir, burst, limit, out = sys.argv[1:7]
+    burst, limit = int(burst), float(limit)
     results = []
     results.append(kill_and_time(unit, "with-steadydb-dropin", limit))
     wait_active(unit)
@@ -246,7 +314,8 @@ def main():
     run("systemctl", "start", unit)
     wait_active(unit)
 
-    results.append(config_error(unit, os.path.dirname(dropin), restart_sec))
+    interval = seconds(show(unit, "StartLimitIntervalUSec")["StartLimitIntervalUSec"])
+    results.append(config_error(unit, conf_dir, interval + 10))
     results.append(crash_loop(unit, burst, 2 * limit))
     with open(out, "w", encoding="utf-8") as fh:
         json.dump(results, fh, indent=1)
