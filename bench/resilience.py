@@ -3,12 +3,13 @@
 
 What it does (docs/benchmark.md explains every fault and metric):
 
-1. Starts one container ``steadydb-bench-1`` from ``localhost/steadydb:bookworm`` (systemd
-   as PID 1, MariaDB as a service, no network), creates the accounts of two apps
+1. Starts one container ``steadydb-bench-1`` from ``localhost/steadydb:SUITE`` (systemd
+   as PID 1, the server as a service, no network; ``--suite`` bookworm = MariaDB 10.11,
+   trixie = MariaDB 11.8, mysql = Oracle MySQL 9.7), creates the accounts of two apps
    (``shop``, ``runaway``), installs the Django 5.2 app of ``bench/app`` under gunicorn
    as a systemd service, and lowers the server's wait_timeout to the value the bench
    demand declares (``bench/demand.yml``).
-2. Baseline: packaged MariaDB and systemd unit, the app's usual settings. Runs the five
+2. Baseline: packaged server and systemd unit, the app's usual settings. Runs the five
    faults (``bench/app/drive.py`` inside the container), repeated for medians.
 3. Runs ``playbooks/harden-db.yml`` against the container (timed: converge and an
    idempotent rerun), switches the app to the files steadydb rendered, runs the same
@@ -20,7 +21,8 @@ What it does (docs/benchmark.md explains every fault and metric):
 Every container it makes is named ``steadydb-bench-*`` and removed at the end, also on
 failure or Ctrl-C. All load runs inside the containers against their own loopback.
 
-    .venv/bin/python bench/resilience.py [--repeats 3] [--skip-speed] [--keep]
+    .venv/bin/python bench/resilience.py [--suite bookworm|trixie|mysql] [--repeats 3]
+        [--skip-speed] [--keep]
 """
 
 import argparse
@@ -50,6 +52,24 @@ MAIN = PREFIX + "1"
 APP_DIR = "/srv/shop"
 PODMAN_RUN = ["--systemd=always", "--network", "none",
               "--ulimit", "nofile=10000:10000", "--ulimit", "nproc=4096:4096"]
+
+# What differs by suite: client binaries, unit, option file directory, socket unit.
+# Oracle MySQL has no socket unit (clients get 2003 while it restarts), so there fault
+# 3b is the same situation as fault 3 and is not run twice. Its image runs systemd
+# >= 258, which needs a private cgroup namespace on a hybrid-cgroup host (see
+# images/mysql/init).
+_MARIADB = {"flavor": "mariadb", "unit": "mariadb", "client": "mariadb",
+            "admin": "mariadb-admin", "confdir": "/etc/mysql/mariadb.conf.d",
+            "socket_unit": "mariadb.socket", "server": "mariadbd", "podman": []}
+SUITES = {
+    "bookworm": dict(_MARIADB, label="Debian 12, MariaDB 10.11"),
+    "trixie": dict(_MARIADB, label="Debian 13, MariaDB 11.8"),
+    "mysql": {"flavor": "mysql", "unit": "mysql", "client": "mysql", "admin": "mysqladmin",
+              "confdir": "/etc/mysql/mysql.conf.d", "socket_unit": None, "server": "mysqld",
+              "podman": ["--cgroupns=private", "--cap-add", "SYS_ADMIN"],
+              "label": "Debian unstable, Oracle MySQL 9.7"},
+}
+FLAVOR = SUITES["bookworm"]
 # Limits of the whole run (the issue: under 30 minutes on a fresh machine).
 RUN_LIMIT_S = 25 * 60
 
@@ -113,22 +133,23 @@ def remove_containers(names=None):
 def create_container(name):
     podman("rm", "-f", "-t", "5", name, check=False, timeout=120)
     podman(*(["run", "-d", "--name", name, "--hostname", name, "--label", LABEL]
-             + PODMAN_RUN + [IMAGE, "/sbin/init"]), timeout=120)
+             + PODMAN_RUN + FLAVOR["podman"] + [IMAGE, "/sbin/init"]), timeout=120)
     CREATED.append(name)
 
 
 def wait_mariadb(name, limit=120):
+    """Until the server answers (MariaDB or MySQL, whichever the suite runs)."""
     t0 = time.monotonic()
     while time.monotonic() - t0 < limit:
-        if cexec(name, "mariadb-admin", "--silent", "ping", check=False,
+        if cexec(name, FLAVOR["admin"], "--silent", "ping", check=False,
                  timeout=30).returncode == 0:
             return time.monotonic() - t0
         time.sleep(1)
-    raise RuntimeError("MariaDB in %s did not answer within %d s" % (name, limit))
+    raise RuntimeError("the server in %s did not answer within %d s" % (name, limit))
 
 
 def sql(name, text, timeout=60):
-    return cexec(name, "mariadb", "--batch", "--skip-column-names", stdin=text,
+    return cexec(name, FLAVOR["client"], "--batch", "--skip-column-names", stdin=text,
                  timeout=timeout).stdout
 
 
@@ -148,9 +169,9 @@ def baseline_server(name, wait_timeout):
     holds after restarts)."""
     cnf = ("# steadydb benchmark: the short idle timeout both runs share\n[mysqld]\n"
            "wait_timeout = %d\ninteractive_timeout = %d\n" % (wait_timeout, wait_timeout))
-    cexec(name, "sh", "-c", "cat > /etc/mysql/mariadb.conf.d/60-bench-wait-timeout.cnf",
+    cexec(name, "sh", "-c", "cat > %s/60-bench-wait-timeout.cnf" % FLAVOR["confdir"],
           stdin=cnf)
-    cexec(name, "systemctl", "restart", "mariadb", timeout=180)
+    cexec(name, "systemctl", "restart", FLAVOR["unit"], timeout=180)
     wait_mariadb(name)
 
 
@@ -184,14 +205,15 @@ def wait_web(name):
 
 
 def ensure_up(name):
-    """After a kill: make sure MariaDB runs again (start it if systemd did not) and the
+    """After a kill: make sure the server runs again (start it if systemd did not) and the
     app answers, so the next repeat starts from the same state."""
     restarted_by_hand = False
-    if cexec(name, "mariadb-admin", "--silent", "ping", check=False).returncode != 0:
-        state = cexec(name, "systemctl", "is-active", "mariadb", check=False).stdout.strip()
+    unit = FLAVOR["unit"]
+    if cexec(name, FLAVOR["admin"], "--silent", "ping", check=False).returncode != 0:
+        state = cexec(name, "systemctl", "is-active", unit, check=False).stdout.strip()
         if state not in ("active", "activating"):
-            cexec(name, "systemctl", "reset-failed", "mariadb", check=False)
-            cexec(name, "systemctl", "start", "mariadb", timeout=180, check=False)
+            cexec(name, "systemctl", "reset-failed", unit, check=False)
+            cexec(name, "systemctl", "start", unit, timeout=180, check=False)
             restarted_by_hand = True
         wait_mariadb(name)
     wait_web(name)
@@ -202,9 +224,9 @@ def set_socket_activation(name, enabled):
     """Debian's mariadb.socket on or off. Off, mariadbd binds port 3306 and the unix
     socket itself (as Oracle MySQL's packages do), so a dead server refuses connections
     (2003/2002) instead of queueing them in systemd's socket."""
-    cexec(name, "systemctl", "stop", "mariadb", timeout=300)
-    cexec(name, "systemctl", "enable" if enabled else "disable", "--now", "mariadb.socket")
-    cexec(name, "systemctl", "start", "mariadb", timeout=300)
+    cexec(name, "systemctl", "stop", FLAVOR["unit"], timeout=300)
+    cexec(name, "systemctl", "enable" if enabled else "disable", "--now", FLAVOR["socket_unit"])
+    cexec(name, "systemctl", "start", FLAVOR["unit"], timeout=300)
     wait_mariadb(name)
     wait_web(name)
 
@@ -214,13 +236,16 @@ def server_snapshot(name):
                     "@@max_user_connections;").split("\t")
     caps = sql(name, "SELECT User, max_user_connections FROM mysql.user "
                      "WHERE User IN ('shop','runaway') ORDER BY User;")
-    unit = cexec(name, "systemctl", "show", "mariadb", "-p", "Restart", "-p", "RestartUSec",
+    unit = cexec(name, "systemctl", "show", FLAVOR["unit"], "-p", "Restart", "-p", "RestartUSec",
+                 "-p", "StartLimitBurst", "-p", "StartLimitIntervalUSec",
                  "-p", "LimitNOFILE", "-p", "OOMScoreAdjust").stdout
     props = dict(line.split("=", 1) for line in unit.strip().splitlines() if "=" in line)
-    # Debian enables mariadb.socket: systemd itself holds port 3306 and the unix socket,
-    # so connections made while mariadbd is down wait instead of being refused.
-    props["mariadb.socket"] = cexec(name, "systemctl", "is-active", "mariadb.socket",
-                                    check=False).stdout.strip()
+    # Debian 12 enables mariadb.socket: systemd itself holds port 3306 and the unix
+    # socket, so connections made while mariadbd is down wait instead of being refused.
+    # Oracle MySQL has no socket unit.
+    props["socket"] = (cexec(name, "systemctl", "is-active", FLAVOR["socket_unit"],
+                             check=False).stdout.strip()
+                       if FLAVOR["socket_unit"] else "none (no socket unit)")
     return {
         "version": out[0].strip(),
         "max_connections": int(out[1]),
@@ -258,7 +283,7 @@ def fresh_crash(name):
     leaving mariadbd down (seen on Debian 13). That limit is a crash-loop guard, not what
     fault 3 measures (`restarted_by_hand` in the JSON says when a repeat still needed a
     manual start)."""
-    cexec(name, "systemctl", "reset-failed", "mariadb", check=False)
+    cexec(name, "systemctl", "reset-failed", FLAVOR["unit"], check=False)
 
 
 def run_faults(name, mode, demand, repeats):
@@ -270,7 +295,7 @@ def run_faults(name, mode, demand, repeats):
         log("%s: faults 1+2 (idle gap %d s), repeat %d/%d" % (mode, gap, i + 1, repeats))
         res["idle"].append(cjson(name, *(drive + ["idle", "--gap", str(gap)]), timeout=gap + 200))
     for i in range(repeats):
-        log("%s: fault 3 (kill -9 mariadbd), repeat %d/%d" % (mode, i + 1, repeats))
+        log("%s: fault 3 (kill -9 %s), repeat %d/%d" % (mode, FLAVOR["server"], i + 1, repeats))
         fresh_crash(name)
         r = cjson(name, *(drive + ["kill"]), timeout=180)
         r["restarted_by_hand"] = ensure_up(name)
@@ -286,10 +311,16 @@ def run_faults(name, mode, demand, repeats):
         res["runaway"].append(cjson(name, *(drive + ["runaway", "--connections", str(peak),
                                                      "--attempts", str(demand["runaway_attempts"])]),
                                     timeout=300))
-    log("%s: fault 3b (kill -9 with mariadb.socket disabled), %d repeats" % (mode, repeats))
+    if not FLAVOR["socket_unit"]:
+        # No socket unit (Oracle MySQL): fault 3 already was the "no socket" case.
+        log("%s: fault 3b is fault 3 here (no socket unit)" % mode)
+        res["kill_nosocket"] = list(res["kill"])
+        return res
+    log("%s: fault 3b (kill -9 with %s disabled), %d repeats"
+        % (mode, FLAVOR["socket_unit"], repeats))
     # Restore what the package set afterwards: Debian 12 enables mariadb.socket,
     # Debian 13 does not (there fault 3b is the same situation as fault 3).
-    was_enabled = cexec(name, "systemctl", "is-enabled", "mariadb.socket",
+    was_enabled = cexec(name, "systemctl", "is-enabled", FLAVOR["socket_unit"],
                         check=False).stdout.strip() == "enabled"
     if was_enabled:
         set_socket_activation(name, False)
@@ -399,7 +430,7 @@ def kill_summary(kill):
             "rate_per_s": kill[0].get("rate_per_s"),
             "restarted_by_hand_each": [k.get("restarted_by_hand") for k in kill],
             # from the journal: when systemd scheduled the restart (RestartSec) and
-            # when mariadbd was ready, in seconds after the kill
+            # when the server was ready, in seconds after the kill
             "restart_scheduled_s_median": med([k.get("restart_scheduled_s") for k in kill]),
             "mariadbd_ready_s_median": med([k.get("mariadbd_ready_s") for k in kill]),
             "codes": merge_codes(kill)}
@@ -452,7 +483,7 @@ def cell(summary, fault, mode):
     if fault in ("3_kill_mysqld", "3b_kill_no_socket"):
         rec = x["recovery_s_median"]
         each = ", ".join("never" if v is None else str(v) for v in x["recovery_s_each"])
-        return ("%s s (each: %s); %s failed%s; restart scheduled at %s s, mariadbd ready "
+        return ("%s s (each: %s); %s failed%s; restart scheduled at %s s, server ready "
                 "at %s s" % ("never" if rec is None else rec, each, x["failed_median"],
                              fmt_codes(x["codes"]), x.get("restart_scheduled_s_median"),
                              x.get("mariadbd_ready_s_median")))
@@ -487,11 +518,14 @@ def markdown(result):
          % (d["wait_timeout"] + 2, d["wait_timeout"]), "failed jobs / jobs"),
         ("2_web_idle", "2. web: requests after a %d s idle gap" % (d["wait_timeout"] + 2),
          "failed requests / requests"),
-        ("3_kill_mysqld", "3. `kill -9` of mariadbd under %s req/s"
-         % ((summ.get("baseline") or summ.get("hardened") or {}).get("3_kill_mysqld") or {})
-         .get("rate_per_s"), "s until the next request succeeds; failed requests"),
-        ("3b_kill_no_socket", "3b. the same with `mariadb.socket` disabled (mariadbd binds "
-         "the port itself, as Oracle MySQL's packages do)",
+        ("3_kill_mysqld", "3. `kill -9` of %s under %s req/s"
+         % (FLAVOR["server"], ((summ.get("baseline") or summ.get("hardened") or {})
+                               .get("3_kill_mysqld") or {}).get("rate_per_s")),
+         "s until the next request succeeds; failed requests"),
+        ("3b_kill_no_socket", ("3b. the same with `mariadb.socket` disabled (mariadbd binds "
+                               "the port itself, as Oracle MySQL's packages do)")
+         if FLAVOR["socket_unit"] else
+         "3b. the same without a socket unit: fault 3 (Oracle MySQL has none)",
          "s until the next request succeeds; failed requests"),
         ("4_flood", "4. flood: the declared peak of %d connections at once" % d["peak"],
          "refused connections / peak"),
@@ -523,11 +557,17 @@ def markdown(result):
     for label, path in (("max_connections", ("max_connections",)),
                         ("wait_timeout", ("wait_timeout",)),
                         ("max_user_connections shop / runaway", None),
-                        ("mariadb.service Restart", ("unit", "Restart")),
-                        ("mariadb.service RestartSec", ("unit", "RestartUSec")),
-                        ("mariadb.socket (socket activation)", ("unit", "mariadb.socket"))):
+                        ("%s.service Restart" % FLAVOR["unit"], ("unit", "Restart")),
+                        ("%s.service RestartSec" % FLAVOR["unit"], ("unit", "RestartUSec")),
+                        ("%s.service start limit (burst in interval)" % FLAVOR["unit"], "limit"),
+                        ("socket activation (%s)" % (FLAVOR["socket_unit"] or "no socket unit"),
+                         ("unit", "socket"))):
         if path is None:
             vals = ["%s / %s" % (sv(m, "account_caps", "shop"), sv(m, "account_caps", "runaway"))
+                    for m in ("baseline", "hardened")]
+        elif path == "limit":
+            vals = ["%s in %s" % (sv(m, "unit", "StartLimitBurst"),
+                                  sv(m, "unit", "StartLimitIntervalUSec"))
                     for m in ("baseline", "hardened")]
         else:
             vals = [sv(m, *path) for m in ("baseline", "hardened")]
@@ -624,8 +664,9 @@ def globals_bench():
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--suite", default="bookworm", choices=["bookworm", "trixie"],
-                        help="image localhost/steadydb:SUITE (default bookworm, MariaDB 10.11)")
+    parser.add_argument("--suite", default="bookworm", choices=sorted(SUITES),
+                        help="image localhost/steadydb:SUITE (default bookworm, MariaDB 10.11; "
+                             "trixie: MariaDB 11.8; mysql: Oracle MySQL 9.7)")
     parser.add_argument("--skip-speed", action="store_true",
                         help="no 3-host converge and no globals benchmark")
     parser.add_argument("--baseline-only", action="store_true")
@@ -636,8 +677,9 @@ def main():
     args = parser.parse_args()
     ANSIBLE_EXTRA.extend(args.ansible_arg)
     args.repeats = max(1, min(args.repeats, 10))
-    global IMAGE
+    global IMAGE, FLAVOR
     IMAGE = "localhost/steadydb:" + args.suite
+    FLAVOR = SUITES[args.suite]
 
     os.environ.setdefault("CONTAINERS_CONF", os.path.join(ROOT, ".config", "containers.conf"))
     os.environ.setdefault("ANSIBLE_CONFIG", os.path.join(ROOT, "ansible.cfg"))
@@ -663,7 +705,8 @@ def main():
 
     result = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
               "tree": tree_state(), "loadavg_start": [round(x, 1) for x in os.getloadavg()],
-              "machine": machine(), "image": IMAGE, "repeats": args.repeats,
+              "machine": machine(), "image": IMAGE, "suite": args.suite,
+              "flavor": FLAVOR["flavor"], "repeats": args.repeats,
               "demand": demand, "server": {}, "app": {}, "raw": {}, "summary": {},
               "speed": {}, "errors": []}
 

@@ -5,7 +5,7 @@ Everything here talks to 127.0.0.1 / the unix socket of the container it runs in
 every loop is bounded in count and in time. Each subcommand prints one JSON line.
 
   idle     faults 1 + 2: a worker and the web app, both idle longer than wait_timeout
-  kill     fault 3: kill -9 of mariadbd under a steady web load
+  kill     fault 3: kill -9 of the server (mariadbd or mysqld) under a steady web load
   flood    fault 4: the app opens its declared peak of connections at once
   runaway  fault 5: a second app leaks connections, then the first opens its peak
 """
@@ -107,10 +107,18 @@ def fault_idle(args):
     return {"worker": wres, "web": summarize(web), "web_warmup": summarize(warm)}
 
 
+# The server's unit: MariaDB's or Oracle MySQL's (a unit that does not exist shows
+# MainPID 0).
+UNITS = ("mariadb.service", "mysql.service")
+
+
 def mysqld_pid():
-    out = subprocess.run(["systemctl", "show", "-p", "MainPID", "--value", "mariadb"],
-                         capture_output=True, text=True, check=False).stdout.strip()
-    return int(out or 0)
+    for unit in UNITS:
+        out = subprocess.run(["systemctl", "show", "-p", "MainPID", "--value", unit],
+                             capture_output=True, text=True, check=False).stdout.strip()
+        if int(out or 0) > 0:
+            return int(out)
+    return 0
 
 
 def fault_kill(args):
@@ -126,7 +134,7 @@ def fault_kill(args):
         if killed_at is None and now - t_start >= args.before:
             pid = mysqld_pid()
             if pid <= 0:
-                return {"error": "mariadb has no main PID before the kill"}
+                return {"error": "the server's unit has no main PID before the kill"}
             kill_wall = time.time()
             os.kill(pid, 9)
             killed_at = time.monotonic()
@@ -161,7 +169,9 @@ def fault_kill(args):
 
 def restart_timeline(kill_wall):
     """Where the recovery time goes, from the journal: seconds after the kill at which
-    systemd scheduled the restart (RestartSec) and mariadbd said it was ready."""
+    systemd scheduled the restart (RestartSec) and the server said it was ready
+    (mariadbd logs to the journal; Oracle MySQL logs to its error log file, so there
+    systemd's own "Started" line of the Type=notify unit marks it ready)."""
     proc = subprocess.run(["journalctl", "-o", "json", "--no-pager",
                            "--since", "@%d" % int(kill_wall - 1)],
                           capture_output=True, text=True, check=False, timeout=30)
@@ -179,7 +189,9 @@ def restart_timeline(kill_wall):
             continue
         for key, needle in (("restart_scheduled_s", "Scheduled restart job"),
                             ("mariadbd_started_s", "Starting MariaDB"),
-                            ("mariadbd_ready_s", "ready for connections")):
+                            ("mariadbd_started_s", "Starting mysql.service"),
+                            ("mariadbd_ready_s", "ready for connections"),
+                            ("mariadbd_ready_s", "Started mysql.service")):
             if needle in msg and key not in marks:
                 marks[key] = round(t, 2)
     return marks
