@@ -45,6 +45,18 @@ description:
     that a file read later sets to another value, or a file the server does not read at
     all (O(check_overrides)). The same copy with the current content must give the live
     option list, or the task fails (the copy would not mean anything).
+  - On Oracle MySQL the override check also reads C(DATADIR/mysqld-auto.cnf), the file
+    C(SET PERSIST) and C(SET PERSIST_ONLY) write (by an admin, by
+    M(mysql_global_variables) with C(persist=true)). The server reads it after every
+    option file, at every start, so a persisted value that differs from ours is an
+    override (O(check_overrides)); the message names the file and the variable, says what
+    the server will run with at its next start, and how to clear it
+    (C(RESET PERSIST name)). The data directory is O(datadir), else the C(datadir) of the
+    effective option list, else C(/var/lib/mysql); nothing is read when the options set
+    C(persisted_globals_load=OFF). A file that is not valid JSON, which the server refuses
+    to start with, counts as an override too. Encrypted values
+    (C(mysql_sensitive_variables)) are not read. MariaDB has no C(SET PERSIST) and no such
+    file; on MariaDB the option files are all there is.
   - With O(validate=true) the server binary checks the whole candidate configuration
     (C(mysqld --validate-config) on MySQL 8.0.16 and later, C(mariadbd --help --verbose)
     on MariaDB, which fails on unknown options and bad values without touching the data
@@ -139,11 +151,26 @@ options:
       (see the description) before failing with a message that names the directory.
     type: int
     default: 60
+  datadir:
+    description: The server's data directory, where Oracle MySQL keeps C(mysqld-auto.cnf)
+      (see the description). Unset, the C(datadir) of the effective option list, else
+      C(/var/lib/mysql).
+    type: path
+  will_persist:
+    description:
+      - A later task sets the same options with C(SET PERSIST)
+        (M(mysql_global_variables) with C(persist=true) and the same values), which
+        replaces what C(mysqld-auto.cnf) holds for them. A persisted value that differs
+        is then listed in RV(persisted) but is not an override.
+    type: bool
+    default: false
 extends_documentation_fragment: [files]
 notes:
   - Supports C(check_mode) and C(diff). Check mode runs the override check and the server
     check on the temporary copy too (they change nothing), so it fails where the real run
     would.
+  - The persisted values are read from the live data directory in check mode too, so
+    C(--check) says what a persisted value will do at the next start.
   - Only the section named is edited; an option set for mysqld in another group
     (C([server]), C([mariadbd])) of the same file counts as any other override.
 seealso:
@@ -196,18 +223,33 @@ backup_file:
 overrides:
   description: Options of ours whose effective value is another one (C(effective)) or
     that the server does not read (C(effective) null); C(files) names the files that set
-    them, in the order they are read.
+    them, in the order they are read. A value persisted with SET PERSIST has
+    C(persisted=true) and C(clear), the statement that removes it.
   type: list
   elements: dict
   returned: always
-  sample: [{option: max_connections, ours: "300", effective: "500", files: [/root/.my.cnf]}]
+  sample: [{option: max_connections, ours: "300", effective: "500", files: [/root/.my.cnf]},
+           {option: wait_timeout, ours: "600", effective: "28800", persisted: true,
+            files: [/var/lib/mysql/mysqld-auto.cnf], clear: RESET PERSIST wait_timeout}]
+persisted:
+  description: Options of ours that C(mysqld-auto.cnf) holds (SET PERSIST), with the
+    persisted value, which the server uses at its next start. Empty on MariaDB, when the
+    file does not exist or is not loaded (C(persisted_globals_load=OFF)).
+  type: dict
+  returned: always
+  sample: {max_connections: "77"}
+persisted_file:
+  description: The C(mysqld-auto.cnf) that was read (null when none was).
+  type: str
+  returned: always
 previous_mtime:
   description: Modification time of the file before the task (null when it did not exist).
   type: float
   returned: always
 effective:
   description: The value the server will use for each option in O(options), from the
-    effective option list (null when not read). Empty when the check did not run.
+    effective option list (null when not read), or from C(mysqld-auto.cnf) when a value
+    persisted there differs. Empty when the check did not run.
   type: dict
   returned: always
 validated:
@@ -230,6 +272,9 @@ from ansible.module_utils.steadydb.option_file import (
     option_key, options_in_groups, parse_default_files, parse_print_defaults,
     refuse_control_characters, validation_errors)
 from ansible.module_utils.steadydb.option_tree import OptionTree, read_text, to_bytes
+from ansible.module_utils.steadydb.persisted import (
+    PersistedError, describe, loads_persisted, parse_persisted, persisted_overrides,
+    persisted_path)
 
 _SEARCH = ("/usr/sbin", "/usr/libexec", "/usr/local/sbin", "/usr/local/mysql/bin")
 DEFAULT_FILES = ("/etc/my.cnf", "/etc/mysql/my.cnf", "~/.my.cnf")
@@ -377,8 +422,6 @@ def check_overrides(module, tree, binary, flavor, path, old_text, desired, resul
     last = dict(effective)
     result["effective"] = dict((key, last.get(key)) for key in desired)
     problems = find_overrides(effective, desired)
-    if not problems:
-        return
     texts = []
     for problem in problems:
         if problem["effective"] is None:
@@ -389,19 +432,57 @@ def check_overrides(module, tree, binary, flavor, path, old_text, desired, resul
             texts.append("%s = %s is overridden by %s = %s read after this file%s" % (
                 problem["option"], problem["ours"], problem["option"], problem["effective"],
                 (" (in %s)" % ", ".join(problem["files"])) if problem["files"] else ""))
+    if texts:
+        if not tree.reads_target:
+            texts = ["the server does not read this file at all (it is not among the files %s "
+                     "reads through !include and !includedir, and the effective values are %s): "
+                     "put the drop-in into a directory named by !includedir" % (
+                         ", ".join(tree.roots),
+                         ", ".join("%s = %s" % (p["option"], p["effective"]) for p in problems))]
+        else:
+            texts[-1] += " (from %s; the last value wins)" % live_command(
+                cmd, tree, params["defaults_file"])
+    if flavor == "mysql":
+        persisted, text = check_persisted(module, effective, desired, result)
+        problems += persisted
+        texts += [text] if text else []
     result["overrides"] = problems
+    if not texts:
+        return
     msg = "; ".join(texts)
-    if not tree.reads_target:
-        msg = ("the server does not read this file at all (it is not among the files %s reads "
-               "through !include and !includedir, and the effective values are %s): put the "
-               "drop-in into a directory named by !includedir" % (
-                   ", ".join(tree.roots),
-                   ", ".join("%s = %s" % (p["option"], p["effective"]) for p in problems)))
-    else:
-        msg += " (from %s; the last value wins)" % live_command(cmd, tree, params["defaults_file"])
     if params["check_overrides"] == "fail":
         module.fail_json(msg="%s was not changed: %s." % (path, msg), **result)
     module.warn("%s: %s." % (path, msg))
+
+
+def check_persisted(module, effective, desired, result):
+    """Overrides by values persisted with SET PERSIST (Oracle MySQL; read after every file).
+
+    Returns (problems, message or None). ``effective`` is the candidate's option list:
+    it names the datadir and whether the server loads the file at all.
+    """
+    auto = persisted_path(effective, module.params["datadir"])
+    if not loads_persisted(effective) or not os.path.exists(auto):
+        return [], None
+    try:
+        persisted = parse_persisted(read_text(auto))
+    except PersistedError as exc:
+        return [], ("%s is %s: the server will refuse to start with it; repair it or move it "
+                    "away (it holds only SET PERSIST values)" % (auto, exc))
+    except (IOError, OSError) as exc:
+        module.warn("Cannot read %s (%s): values persisted with SET PERSIST, which override "
+                    "option files at the next start, were not checked." % (auto, exc))
+        return [], None
+    result["persisted_file"] = auto
+    result["persisted"] = dict((key, persisted[key]) for key in desired if key in persisted)
+    problems = persisted_overrides(persisted, desired, auto)
+    for problem in problems:
+        result["effective"][problem["option"]] = problem["effective"]
+    if module.params["will_persist"]:
+        # A later task (mysql_global_variables persist=true, same options) persists our
+        # values over these: reported in persisted, not overrides.
+        return [], None
+    return problems, "; ".join(describe(p) for p in problems) or None
 
 
 def validate(module, tree, binary, flavor, version, path, desired, result):
@@ -508,6 +589,8 @@ def main():
             server_binary=dict(type="path"),
             defaults_file=dict(type="path"),
             lock_timeout=dict(type="int", default=60),
+            datadir=dict(type="path"),
+            will_persist=dict(type="bool", default=False),
         ),
         add_file_common_args=True,
         supports_check_mode=True,
@@ -516,7 +599,8 @@ def main():
     path, real = resolve_path(module)
     section = params["section"].strip().strip("[]")
     result = dict(changed=False, path=path, changes=[], overrides=[], effective={},
-                  validated=False, mtime=None, previous_mtime=None)
+                  validated=False, mtime=None, previous_mtime=None, persisted={},
+                  persisted_file=None)
     exists = os.path.exists(real)
     if not exists and not params["create"]:
         module.fail_json(msg="%s does not exist and create=false." % path, **result)
