@@ -179,7 +179,8 @@ restart_policy:
       and C(StartLimitIntervalSec) to write, and how they were found. C(RestartSec) is the
       smaller of the plan's and the packaged unit's; the interval is the larger of the
       plan's and (burst + 1) x (RestartSec + 2 x the measured start), rounded up to 10 s,
-      at most 86400 (10 s of start assumed when none was measured).
+      at most 86400 (10 s of start assumed when none was measured); an interval the unit
+      already has is kept while it lies between that and twice it.
   returned: when O(restart) is given
   type: dict
   sample: {RestartSec: 100ms, StartLimitBurst: 5, StartLimitIntervalSec: 60,
@@ -309,7 +310,9 @@ def main():
         packaged = systemd.packaged_settings(unit["properties"], params["dropin_name"],
                                              systemd.manager_defaults(run))
         result["restart_policy"] = dict(
-            systemd.restart_policy(params["restart"], packaged, unit["start_seconds"]),
+            systemd.restart_policy(
+                params["restart"], packaged, unit["start_seconds"],
+                systemd.parse_timespan(unit["properties"].get("StartLimitIntervalUSec"))),
             packaged_files=packaged["files"], unreadable_files=packaged["unreadable"])
     if params["previous"] is not None:
         now = predicted(params["previous"], params["dropin"]) if module.check_mode else unit

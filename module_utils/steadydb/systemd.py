@@ -352,7 +352,7 @@ def nofile_restart(before, after, running, manager):
     return True, "raises the server's open files limit from %s to %s" % (have, want)
 
 
-def restart_policy(plan, packaged, measured_start=None):
+def restart_policy(plan, packaged, measured_start=None, current_interval_usec=None):
     """RestartSec and the start limit the drop-in writes (one rule, issue 14).
 
     ``plan``: the plan's ``RestartSec`` (whole seconds, the slowest it may be),
@@ -369,7 +369,9 @@ def restart_policy(plan, packaged, measured_start=None):
       ``(burst + 1) x (RestartSec + 2 x start)``, rounded up to 10 s (at most 86400):
       burst starts that fail, each taking twice a measured clean start, fall inside
       the interval, so the start limit trips and the unit ends ``failed`` instead of
-      looping. Without a measured start, 10 s is assumed.
+      looping. Without a measured start, 10 s is assumed. An interval the unit already
+      has (``current_interval_usec``) is kept while it is at least that and at most
+      twice it: a start time that varies between runs does not rewrite the drop-in.
 
     Returns the values (``RestartSec`` as ``RestartSec=`` text) and how they were found.
     """
@@ -394,6 +396,10 @@ def restart_policy(plan, packaged, measured_start=None):
     interval = max(int(plan["StartLimitIntervalSec"]), needed_rounded)
     capped = interval > START_LIMIT_MAX_SECONDS
     interval = min(interval, START_LIMIT_MAX_SECONDS)
+    current = current_interval_usec
+    if isinstance(current, int) and current % 1000000 == 0 \
+            and interval <= current // 1000000 <= 2 * interval:
+        interval = current // 1000000
     reason = ("RestartSec=%s from the %s (plan %ss, packaged %s); StartLimitIntervalSec=%s: "
               "%d starts of %.1f s (RestartSec + %d x the %s start of %.1f s) need %.1f s, "
               "the plan says %s s"

@@ -410,3 +410,21 @@ def test_interval_is_capped():
 def test_unknown_packaged_restart_uses_the_plan():
     policy = restart_policy(PLAN, {}, measured_start=1.0)
     assert policy["RestartSec"] == "2" and policy["restart_from"] == "plan"
+
+
+def test_interval_the_unit_has_is_kept_while_the_start_time_wobbles():
+    # A start measured at 5 s asked for 80 s; the next run measures 3 s (60 s would do):
+    # the drop-in keeps 80 s instead of flapping between runs.
+    assert restart_policy(PLAN, dict(BUILTIN, restart_usec=5000000),
+                          measured_start=5.0)["StartLimitIntervalSec"] == 80
+    again = restart_policy(PLAN, dict(BUILTIN, restart_usec=5000000), measured_start=3.0,
+                           current_interval_usec=80000000)
+    assert again["StartLimitIntervalSec"] == 80
+    # Too short for the start now measured, or far above what is needed: recomputed.
+    assert restart_policy(PLAN, BUILTIN, measured_start=20.2,
+                          current_interval_usec=80000000)["StartLimitIntervalSec"] == 250
+    assert restart_policy(PLAN, BUILTIN, measured_start=1.0,
+                          current_interval_usec=300000000)["StartLimitIntervalSec"] == 60
+    # The packaged 10 s (first run) is below the plan: not kept.
+    assert restart_policy(PLAN, BUILTIN, measured_start=1.0,
+                          current_interval_usec=10000000)["StartLimitIntervalSec"] == 60
