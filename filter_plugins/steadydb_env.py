@@ -8,8 +8,9 @@ SENTRY_DSN, STRIPE_API_KEY, ...). The audit must never carry them, so this filte
 allow-list: it reads only the lines between the app's BEGIN/END markers and keeps only
 the non-secret keys the role writes there (the key list and the markers come from the
 role's own filter, roles/django_db_settings/filter_plugins/steadydb_django.py, so
-writer and reader cannot drift apart). Values are read as a POSIX shell reads them
-(``set -a; . FILE``): shlex in POSIX mode.
+writer and reader cannot drift apart). Values are read by the project's one env-file
+parser, the shipped roles/django_db_settings/files/steadydb_app/envfile.py (as a POSIX
+shell reads them, ``set -a; . FILE``).
 """
 from __future__ import absolute_import, division, print_function
 
@@ -18,7 +19,6 @@ __metaclass__ = type
 import importlib.util
 import os
 import re
-import shlex
 
 from collections.abc import Mapping
 
@@ -115,10 +115,9 @@ def env_settings(text, name, prefix="DB_", url_var="DATABASE_URL"):
             continue
         key, raw = match.groups()
         try:
-            words = shlex.split(raw, comments=True, posix=True)
+            settings[allowed[key]] = _FORMAT.ENVFILE.unquote(raw)
         except ValueError as error:
             raise AnsibleFilterError("app %s: env file block line %d (%s): %s" % (name, number, key, error))
-        settings[allowed[key]] = " ".join(words)
     return settings
 
 

@@ -8,6 +8,9 @@ temporary directory, then the rendered files used the way apps use them.
   dj-database-url and django-environ (conn_max_age never in OPTIONS);
   systemd's EnvironmentFile= is proved in molecule/django (no systemd on this host);
 - the SQLAlchemy snippet and the worker helper;
+- code ships as code: the package files/steadydb_app is copied byte for byte, the two
+  rendered files hold only data (tests/unit/test_steadydb_app_*.py test the package
+  itself without Ansible);
 - bad input: clear error, nothing written; the env-file merge rule.
 """
 import grp
@@ -147,10 +150,60 @@ def files_of(app):
 
 def test_files_and_modes(rendered):
     app = rendered["apps"]["all"]
-    for name in ("steadydb_db.py", "steadydb_worker.py", "steadydb_sqlalchemy.py"):
+    for name in ("steadydb_db.py", "steadydb_worker.py", "steadydb_sqlalchemy.py",
+                 "steadydb_app/__init__.py", "steadydb_app/worker.py"):
         path = os.path.join(app["settings_dir"], name)
         assert oct(os.stat(path).st_mode & 0o777) == "0o644"
+    assert oct(os.stat(os.path.join(app["settings_dir"], "steadydb_app")).st_mode & 0o777) == "0o755"
     assert oct(os.stat(app["env_file"]).st_mode & 0o777) == "0o600"
+
+
+def shipped_files():
+    root = os.path.join(ROLE, "files")
+    found = []
+    for base, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        found += [os.path.relpath(os.path.join(base, f), root) for f in files if f.endswith(".py")]
+    return sorted(found)
+
+
+def test_code_is_shipped_byte_for_byte(rendered):
+    app = rendered["apps"]["all"]
+    files = shipped_files()
+    assert "steadydb_app/envfile.py" in files and "steadydb_worker.py" in files
+    for name in files:
+        with open(os.path.join(ROLE, "files", name), "rb") as src, \
+                open(os.path.join(app["settings_dir"], name), "rb") as dst:
+            assert src.read() == dst.read(), name
+
+
+@pytest.mark.parametrize("name", ["steadydb_db.py", "steadydb_sqlalchemy.py"])
+def test_rendered_files_hold_only_data(rendered, name):
+    """Only assignments of literals, the import of the package and calls into it."""
+    import ast
+
+    text = open(os.path.join(rendered["apps"]["nofile"]["settings_dir"], name)).read()
+    tree = ast.parse(text)
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            # one-line delegations to the package (the SQLAlchemy snippet's API)
+            assert len(node.body) == 2 and isinstance(node.body[1], ast.Return), ast.dump(node)
+        else:
+            assert isinstance(node, (ast.Expr, ast.If, ast.Assign)), ast.dump(node)
+    steadydb = [n for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "STEADYDB"][0]
+    data = ast.literal_eval(steadydb.value)
+    assert data["app"] == "nofile" and data["env_prefix"] == "APP_DB_" and data["CONN_MAX_AGE"] == 0
+    assert data["limits"] == {"max_user_connections": 13, "demand": 10, "effective_idle_timeout": 28800,
+                              "restart_sec": None}
+
+
+def test_warning_names_the_readers_not_the_password(rendered):
+    out = " ".join(rendered["out"].split())
+    # "all" holds ' and $: right for the shell readers only; "unicode" is right for all.
+    assert ("WARNING: app all: DB_PASSWORD is right for sh, systemd, django-environ, steadydb only: "
+            "it needs backslash escapes") in out
+    assert "which python-dotenv and python-decouple do not undo" in out
+    assert "WARNING: app unicode" not in out and "WARNING: app nofile" not in out
 
 
 def test_passwords_never_in_output(rendered):
@@ -218,12 +271,11 @@ def test_snippet_bad_port(rendered):
 
 def test_mysqlclient_variant(rendered):
     app = rendered["apps"]["nofile"]
-    text = open(os.path.join(app["settings_dir"], "steadydb_db.py")).read()
-    assert "install_as_MySQLdb()" not in text.split('"""', 2)[2]
-    assert "import pymysql" not in text
     env = {"APP_DB_HOST": "h", "APP_DB_PORT": "3306", "APP_DB_NAME": "n", "APP_DB_USER": "u",
            "APP_DB_PASSWORD": "p"}
-    proc = py("import json, steadydb_db as s; print(json.dumps(s.DATABASES))", app["settings_dir"], env)
+    proc = py("import json, sys, steadydb_db as s; assert 'pymysql' not in sys.modules;"
+              " print(json.dumps(s.DATABASES))", app["settings_dir"], env)
+    assert proc.returncode == 0, proc.stderr
     db = json.loads(proc.stdout)["default"]
     assert db["OPTIONS"]["ssl_mode"] == "REQUIRED"
     assert db["CONN_MAX_AGE"] == 0 and db["CONN_HEALTH_CHECKS"] is False
@@ -262,7 +314,8 @@ def test_password_round_trip_django_environ_read_env(rendered, key):
 @pytest.mark.parametrize("key", ROLE_KEYS)
 def test_password_round_trip_snippet_reader_and_filter(rendered, key):
     app = rendered["apps"][key]
-    proc = py("import json, steadydb_db as s; print(json.dumps(s.read_env_file(s.STEADYDB_ENV_FILE)))",
+    proc = py("import json, steadydb_db as s; from steadydb_app import envfile;"
+              " print(json.dumps(envfile.read_env_file(s.STEADYDB['env_file'])))",
               app["settings_dir"], {"DB_HOST": "h", "DB_PORT": "1", "DB_NAME": "n", "DB_USER": "u",
                                     "DB_PASSWORD": "p"})
     assert proc.returncode == 0, proc.stderr
@@ -351,7 +404,8 @@ def test_every_password_django_environ_read_env(every_password_file):
 
 def test_every_password_snippet_reader(rendered, every_password_file):
     app = rendered["apps"]["all"]
-    proc = py("import json, steadydb_db as s; print(json.dumps(s.read_env_file(%r)))" % every_password_file,
+    proc = py("import json, steadydb_db as s; from steadydb_app import envfile;"
+              " print(json.dumps(envfile.read_env_file(%r)))" % every_password_file,
               app["settings_dir"], clear_env=False)
     assert proc.returncode == 0, proc.stderr
     got = json.loads(proc.stdout)
@@ -412,8 +466,9 @@ def test_worker_helper_calls_close_old_connections(rendered):
     app = rendered["apps"]["all"]
     code = """
 import steadydb_worker as w
+import steadydb_app.worker
 calls = []
-w.close_old_connections = lambda: calls.append("close")
+steadydb_app.worker.close_old_connections = lambda: calls.append("close")
 
 @w.db_job
 def job(x):
@@ -441,7 +496,7 @@ print(",".join(calls))
 
 
 def test_worker_helper_documents_a_consumer_loop(rendered):
-    text = open(os.path.join(rendered["apps"]["all"]["settings_dir"], "steadydb_worker.py")).read()
+    text = open(os.path.join(rendered["apps"]["all"]["settings_dir"], "steadydb_app", "worker.py")).read()
     assert "for message in consumer:" in text and "with db_job():" in text
 
 

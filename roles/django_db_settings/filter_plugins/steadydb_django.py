@@ -2,30 +2,22 @@
 # Copyright: steadydb contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters of the django_db_settings role: quoting for env files and Python, the
-DATABASE_URL, and the merge of an existing env file with the managed block.
+DATABASE_URL, the merge of an existing env file with the managed block, and the plan
+data rendered into the app's settings files.
 
-Pure functions (no Ansible imports at module level beyond the error class), unit-tested
-in tests/unit/test_django_db_settings_filters.py.
-
-Env-file syntax (one format for every consumer the role documents):
-
-- every value is quoted; single quotes ``KEY='value'`` when the value holds no single
-  quote and is not itself wrapped in double quotes, else double quotes with ``\\``,
-  ``"``, ``$`` and backquote escaped by a backslash: ``KEY="it's \\$x"``;
-- no ``export``, no spaces around ``=``, comments only on their own line;
-- newlines, carriage returns and NUL bytes are refused (no consumer agrees on them).
-
-That text means the same to a POSIX shell (``set -a; . FILE``), to systemd's
-``EnvironmentFile=`` (single quotes literal, double quotes with the shell's escapes),
-to django-environ's ``Env.read_env`` (default ``parse_comments=False``) and to the
-reader built into the rendered settings snippet. Docker's ``--env-file`` does not
-unquote at all and is not a supported consumer.
+The env-file format (writer and reader) lives once, in the package the role ships to
+the app: files/steadydb_app/envfile.py. This plugin loads that file by path, so the
+role writes exactly what the app and the audit read. Pure functions, unit-tested in
+tests/unit/test_django_db_settings.py and tests/unit/test_steadydb_app_envfile.py.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import importlib.util
+import os
+import pprint
 import re
 
 from urllib.parse import quote
@@ -35,7 +27,18 @@ try:
 except ImportError:  # pragma: no cover - unit tests without Ansible
     AnsibleFilterError = ValueError
 
-_FORBIDDEN = ("\n", "\r", "\x00")
+_ENVFILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "files",
+                        "steadydb_app", "envfile.py")
+
+
+def _load_envfile():
+    spec = importlib.util.spec_from_file_location("steadydb_app_envfile", _ENVFILE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+ENVFILE = _load_envfile()
 
 # The keys of the managed block, in the order written, after the app's env_prefix (DB_),
 # then the URL variable (database_url_var, DATABASE_URL). Defined here once: the role
@@ -47,67 +50,37 @@ ENV_KEY_SUFFIXES = ("HOST", "PORT", "NAME", "USER", "PASSWORD", "CONN_MAX_AGE", 
 SECRET_SUFFIXES = ("PASSWORD",)
 BEGIN_MARKER = "# BEGIN steadydb django_db_settings app=%s"
 END_MARKER = "# END steadydb django_db_settings app=%s"
-_DQ_ESCAPE = re.compile(r'([\\"$`])')
 _ASSIGN = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
 
 
 def env_quote(value):
-    """Quote one value for the env file (see the module docstring)."""
-    if isinstance(value, bool):
-        value = "True" if value else "False"
-    value = str(value)
-    for ch in _FORBIDDEN:
-        if ch in value:
-            raise AnsibleFilterError(
-                "env file values cannot contain newlines, carriage returns or NUL bytes; "
-                "check the value that is being written")
-    if "'" not in value and not (len(value) >= 2 and value[0] == '"' and value[-1] == '"'):
-        return "'" + value + "'"
-    return '"' + _DQ_ESCAPE.sub(r"\\\1", value) + '"'
+    """Quote one value for the env file (rules: files/steadydb_app/envfile.py)."""
+    try:
+        return ENVFILE.quote(value)
+    except ENVFILE.EnvFileError as exc:
+        raise AnsibleFilterError(str(exc)) from None
 
 
 def env_unquote(text):
-    """Read back one value written by env_quote (also plain unquoted words).
+    """Read back one value as the app does (files/steadydb_app/envfile.py unquote)."""
+    return ENVFILE.unquote(text)
 
-    The same rules as the reader in templates/steadydb_db.py.j2: single quotes are
-    literal, double quotes take backslash escapes of backslash, double quote, dollar
-    and backquote (any other backslash is kept), unquoted text is taken as is after
-    trimming.
-    """
-    text = text.strip()
-    out = []
-    i = 0
-    n = len(text)
-    while i < n:
-        ch = text[i]
-        if ch == "'":
-            end = text.find("'", i + 1)
-            if end < 0:
-                raise ValueError("unterminated single quote")
-            out.append(text[i + 1:end])
-            i = end + 1
-        elif ch == '"':
-            i += 1
-            while True:
-                if i >= n:
-                    raise ValueError("unterminated double quote")
-                c = text[i]
-                if c == "\\" and i + 1 < n and text[i + 1] in '\\"$`':
-                    out.append(text[i + 1])
-                    i += 2
-                elif c == '"':
-                    i += 1
-                    break
-                else:
-                    out.append(c)
-                    i += 1
-        elif ch == "\\" and i + 1 < n:
-            out.append(text[i + 1])
-            i += 2
-        else:
-            out.append(ch)
-            i += 1
-    return "".join(out)
+
+def env_reason(value):
+    """Why a reader reads the quoted ``value`` differently ("" when none does)."""
+    try:
+        return ENVFILE.reason(value)
+    except ENVFILE.EnvFileError:
+        return "it holds a line break or NUL byte"
+
+
+def env_readers(value):
+    """The env-file readers that read the quoted ``value`` back unchanged, or None when
+    the value cannot be written at all (a line break or NUL byte)."""
+    try:
+        return list(ENVFILE.readers(value))
+    except ENVFILE.EnvFileError:
+        return None
 
 
 def py_literal(value):
@@ -127,6 +100,36 @@ def py_literal(value):
         return "[" + ", ".join(py_literal(v) for v in value) + "]"
     raise AnsibleFilterError("cannot write a value of type %s into Python settings"
                              % type(value).__name__)
+
+
+def py_data(value):
+    """A readable multi-line Python literal for plain data (checked by py_literal)."""
+    py_literal(value)
+    return pprint.pformat(value, indent=4, width=88, sort_dicts=False)
+
+
+def app_plan(app):
+    """The plan data of one checked app, as the rendered settings files hold it
+    (STEADYDB): what the shipped package needs at run time, never a secret."""
+    sqlalchemy = app["sqlalchemy"]
+    engine_kwargs = {"pool_recycle": sqlalchemy["pool_recycle"], "pool_pre_ping": bool(sqlalchemy["pool_pre_ping"])}
+    for key in ("pool_size", "max_overflow"):
+        if sqlalchemy.get(key) is not None:
+            engine_kwargs[key] = sqlalchemy[key]
+    engine_kwargs["connect_args"] = dict(sqlalchemy["connect_args"])
+    return {
+        "app": app["name"],
+        "env_file": app["env_file"],
+        "env_prefix": app["env_prefix"],
+        "alias": app["alias"],
+        "driver": app["driver"],
+        "load_env_file": bool(app["load_env_file"]),
+        "CONN_MAX_AGE": app["conn_max_age"],
+        "CONN_HEALTH_CHECKS": bool(app["conn_health_checks"]),
+        "OPTIONS": dict(app["options"]),
+        "engine_kwargs": engine_kwargs,
+        "limits": dict(app.get("limits") or {}),
+    }
 
 
 def database_url(user, password, host, port, name, options=None, scheme="mysql"):
@@ -257,6 +260,10 @@ class FilterModule(object):
         return {
             "steadydb_env_quote": env_quote,
             "steadydb_py_literal": py_literal,
+            "steadydb_py_data": py_data,
+            "steadydb_app_plan": app_plan,
+            "steadydb_env_readers": env_readers,
+            "steadydb_env_reason": env_reason,
             "steadydb_database_url": database_url,
             "steadydb_env_split": env_split,
             "steadydb_env_keys": env_keys,
