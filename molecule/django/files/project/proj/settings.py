@@ -2,7 +2,9 @@
 SECRET_KEY = "steadydb-molecule-test-only"  # noqa: S105 - test project, no secret
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
-INSTALLED_APPS = ["jobs"]
+# proj.steadydb_app: the package the role ships (management commands steadydb_health,
+# steadydb_burnin)
+INSTALLED_APPS = ["jobs", "proj.steadydb_app"]
 MIDDLEWARE = []
 ROOT_URLCONF = "proj.urls"
 WSGI_APPLICATION = "proj.wsgi.application"
