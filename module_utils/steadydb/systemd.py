@@ -400,13 +400,13 @@ def restart_policy(plan, packaged, measured_start=None, current_interval_usec=No
     if isinstance(current, int) and current % 1000000 == 0 \
             and interval <= current // 1000000 <= 2 * interval:
         interval = current // 1000000
-    reason = ("RestartSec=%s from the %s (plan %ss, packaged %s); StartLimitIntervalSec=%s: "
+    reason = ("RestartSec=%s from the %s (plan %s s, packaged %s); StartLimitIntervalSec=%s: "
               "%d starts of %.1f s (RestartSec + %d x the %s start of %.1f s) need %.1f s, "
               "the plan says %s s"
               % (format_restart_sec(restart_usec), restart_from, plan["RestartSec"],
                  "unknown" if packaged_usec is None else
                  (packaged_usec if packaged_usec == INFINITY
-                  else format_restart_sec(packaged_usec)),
+                  else "%g s" % (packaged_usec / 1000000.0)),
                  interval, burst + 1, try_seconds, FAILING_START_FACTOR, start_from,
                  float(start), needed, plan["StartLimitIntervalSec"]))
     if capped:
