@@ -46,6 +46,14 @@ options:
     description:
       - MySQL 8 only. Use C(SET PERSIST) (and C(SET PERSIST_ONLY) for read-only
         variables) so the values survive a restart in C(mysqld-auto.cnf).
+      - A variable whose runtime value is already right but whose persisted value
+        (C(performance_schema.persisted_variables)) is another one is persisted again;
+        the server reads C(mysqld-auto.cnf) after every option file, so a stale persisted
+        value would replace the drop-in's at the next start. The values persisted are the
+        ones C(SET GLOBAL) would use, which mean what M(mysql_option_file) writes in the
+        drop-in for the same O(variables).
+      - With V(false), on MySQL, a persisted value that differs from O(variables) is a
+        warning naming C(RESET PERSIST name).
       - MariaDB has no C(SET PERSIST); setting this to true there fails. On MariaDB the
         option file drop-in is the persistence.
     type: bool
@@ -141,6 +149,12 @@ unverified:
   elements: str
   returned: always
   sample: [wsrep_sst_auth]
+persisted:
+  description: On MySQL, the values C(mysqld-auto.cnf) held for O(variables) before the
+    task (SET PERSIST), which the server uses at its next start. Empty on MariaDB.
+  type: dict
+  returned: always
+  sample: {max_connections: "77"}
 server_start_epoch:
   description: When the running server started (UNIX time, from C(Uptime)); compare it
     with an option file's mtime to know whether the server has read that file.
@@ -154,6 +168,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.steadydb.apply import needs_restart_error, needs_restart_now
 from ansible.module_utils.steadydb.connection import (connect, error_message,
                                                        login_argument_spec)
+from ansible.module_utils.steadydb.persisted import describe, persisted_overrides
 from ansible.module_utils.steadydb.variables import (VarInfo, as_text, compare, display, is_masked,
                                                       is_same, is_secret, to_sql_value,
                                                       variable_name)
@@ -205,6 +220,18 @@ def _read_info(cursor, flavor, names):
         if name in infos and infos[name].kind == "numeric":
             infos[name].minimum, infos[name].maximum = low, high
     return infos
+
+
+def _persisted(cursor, names):
+    """{name: value} persisted with SET PERSIST (MySQL 8.0+), {} when it cannot be read."""
+    marks = ", ".join(["%s"] * len(names))
+    try:
+        rows = _query(cursor, "SELECT LOWER(VARIABLE_NAME), VARIABLE_VALUE FROM "
+                              "performance_schema.persisted_variables WHERE VARIABLE_NAME IN (%s)"
+                      % marks, list(names))
+    except Exception:  # performance_schema off: the drop-in's override check reads the file
+        return {}
+    return dict(rows)
 
 
 def _current(cursor, name):
@@ -261,7 +288,7 @@ def main():
 
     result = dict(changed=False, applied=[], restart_required=False, pending_restart={},
                   values={}, adjusted={}, unverified=[], flavor=None, version=None,
-                  server_start_epoch=None)
+                  server_start_epoch=None, persisted={})
     if not desired:
         module.exit_json(**result)
 
@@ -281,6 +308,7 @@ def main():
         now = _query(cursor, "SELECT UNIX_TIMESTAMP()")[0][0]
         result["server_start_epoch"] = int(now) - int(uptime[0][1]) if uptime else None
         infos = _read_info(cursor, flavor, sorted(desired))
+        persisted = _persisted(cursor, sorted(desired)) if flavor == "mysql" else {}
     except Exception as exc:
         module.fail_json(msg=error_message(exc, target, action), **result)
 
@@ -289,6 +317,12 @@ def main():
         problems.append("the %s %s server has no variable%s named %s (check the spelling, "
                         "and whether the plugin that provides it is loaded)" % (
                             flavor, version, "s" if len(unknown) > 1 else "", ", ".join(unknown)))
+    result["persisted"] = dict((name, shown(name, value)) for name, value in persisted.items())
+    # A persisted value (mysqld-auto.cnf) wins over the drop-in at every start: with
+    # persist=true it is replaced by ours even when the runtime value is already right.
+    stale = dict((p["option"], p) for p in persisted_overrides(
+        persisted, desired, "mysqld-auto.cnf in the data directory"))
+    refresh = set()  # runtime right, persisted value stale: SET PERSIST only for the file
     plan = []  # (name, info, sql_value)
     masked_plan = []  # the same, for variables whose current value the server masks
     pending = {}
@@ -306,6 +340,9 @@ def main():
             continue
         state = compare(info, info.current, desired[name])
         if state == "same":
+            if params["persist"] and name in stale:
+                refresh.add(name)
+                plan.append((name, info, value))
             continue
         if state == "unknown":
             result["unverified"].append(name)
@@ -350,6 +387,9 @@ def main():
                             _rollback(cursor, done, statement)
                             module.fail_json(msg=error_message(exc2, target, "running SET PERSIST_ONLY %s"
                                                                % name), **result)
+                    if name in refresh:
+                        done.append((name, info))  # the file changed; the runtime value was right
+                        continue
                     pending[name] = dict(current=shown(name, info.current),
                                          desired=shown(name, desired[name]))
                     continue
@@ -380,7 +420,10 @@ def main():
                                                 current=shown(name, now_value))
             result["values"][name] = shown(name, desired[name] if (module.check_mode and name in applied)
                                            else _typed(infos[name], now_value))
-            if name in applied:
+            if name in refresh:
+                before.append("%s = %s  # persisted\n" % (name, as_text(shown(name, persisted[name]))))
+                after.append("%s = %s  # persisted\n" % (name, as_text(shown(name, desired[name]))))
+            elif name in applied:
                 before.append("%s = %s\n" % (name, as_text(shown(name, infos[name].current))))
                 after.append("%s = %s\n" % (name, as_text(shown(name, desired[name]))))
             elif name in pending:
@@ -391,6 +434,10 @@ def main():
         module.fail_json(msg=error_message(exc, target, "reading back server variables"), **result)
     finally:
         conn.close()
+    if not params["persist"]:
+        for name in sorted(stale):
+            module.warn("%s." % describe(dict(stale[name], effective=shown(name, persisted[name]),
+                                              ours=shown(name, desired[name]))))
     for name, values in result["adjusted"].items():
         module.warn("The server set %s to %s instead of %s (it rounds or limits this variable); "
                     "use the server's value in the plan to keep reruns unchanged."
