@@ -402,6 +402,58 @@ def server_buffers_bytes(variables):
     return sum(variables.get(k, 0) for k in SERVER_BUFFER_VARS)
 
 
+def memory_limit(host, override=0):
+    """(bytes, label, detail): the RAM the server may use and where that figure comes from.
+
+    The ``mem_total_bytes`` override wins; else ``host.mem_limit_bytes`` (mysql_facts: the
+    smaller of MemTotal and the server process's cgroup limit, so a container started with
+    ``--memory 1g`` or a unit with ``MemoryMax=`` is planned against what the kernel
+    enforces, not the machine's RAM); else ``host.mem_total_bytes`` (older facts).
+    ``label`` is short, for the plan's memory line ("cgroup limit", "MemTotal",
+    "mem_total_bytes override"); ``detail`` names the file that won.
+    """
+    if override:
+        return override, "mem_total_bytes override", "steadydb_mem_total_bytes"
+    total = host.get("mem_total_bytes")
+    limit = host.get("mem_limit_bytes")
+    for name, value in (("mem_total_bytes", total), ("mem_limit_bytes", limit)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or value <= 0):
+            raise PlanError("facts.host.%s must be a positive number of bytes, got %r"
+                            % (name, value))
+    if limit is None and total is None:
+        raise PlanError(
+            "facts.host.mem_total_bytes is missing (None): the memory budget needs the host's "
+            "RAM; run mysql_facts on the DB host or set mem_total_bytes")
+    if limit is not None and (total is None or limit < total):
+        detail = str(host.get("mem_limit_source") or "facts.host.mem_limit_bytes")
+        label = "cgroup limit" if detail.startswith("cgroup") else "memory limit"
+        return limit, label, detail
+    return total, "MemTotal", "MemTotal"
+
+
+def swap_limit(host):
+    """Swap the server may use: ``host.swap_limit_bytes`` (cgroup swap limits), else
+    ``host.swap_total_bytes``; None when unknown."""
+    for key in ("swap_limit_bytes", "swap_total_bytes"):
+        value = host.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return None
+
+
+def _mib(value):
+    return int(round(value / float(MIB)))
+
+
+def memory_line(memory):
+    """The plan's memory line: worst case against the budget, and whose RAM it is."""
+    return ("worst case %d MiB of %d MiB allowed (%d%% of %d MiB, %s)"
+            % (_mib(memory["max_total_bytes"]), _mib(memory["allowed_bytes"]),
+               int(round(memory["fraction"] * 100)), _mib(memory["total_bytes"]),
+               memory.get("total_source") or "MemTotal"))
+
+
 def _round_up(value, step):
     return -(-value // step) * step
 
@@ -460,6 +512,38 @@ def _status_int(status, name):
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def client_max_ages(app, effective_idle, wait_timeout, upstream, min_margin=60):
+    """(CONN_MAX_AGE, pool_recycle) of one app: derived below the effective idle timeout,
+    or the app's overrides checked against the same rules (PlanError naming the rule).
+    Shared by the self-hosted and the managed plan, so the rule lives once."""
+    name, longest = app["name"], longest_idle(app)
+    derived = max_age(effective_idle, longest, min_margin)
+    result = {"conn_max_age": 0 if app["asgi"] else derived, "pool_recycle": derived}
+    for key in ("conn_max_age", "pool_recycle"):
+        value = app[key]
+        if value is None:
+            continue
+        label = "apps[%s].%s=%d (override)" % (name, key, value)
+        if key == "conn_max_age" and app["asgi"] and value != 0:
+            raise PlanError(
+                "%s: the app runs under ASGI, where Django cannot reuse connections "
+                "between requests; rule: CONN_MAX_AGE = 0 under ASGI" % label)
+        if value and value >= effective_idle:
+            raise PlanError(
+                "%s is not below the effective idle timeout %d s (min of wait_timeout %d "
+                "and upstream_idle_timeout %s); rule: it must be < the idle timeout or the "
+                "server/proxy closes reused connections first (error 2006)"
+                % (label, effective_idle, wait_timeout, upstream or "none"))
+        if value and value + longest > effective_idle:
+            raise PlanError(
+                "%s + the longest request/job %d s = %d exceeds the effective idle timeout "
+                "%d s; rule: %s + longest request/job <= idle timeout, so a connection "
+                "reused at the end of its life survives the longest request"
+                % (label, longest, value + longest, effective_idle, key))
+        result[key] = value
+    return result["conn_max_age"], result["pool_recycle"]
 
 
 # --- the plan --------------------------------------------------------------------------
@@ -601,34 +685,8 @@ def build_plan(facts, demand, policy=None, extra_variables=None):
         name = app["name"]
         longest = longest_idle(app)
         margin = idle_margin(effective_idle, longest, p["min_margin_seconds"])
-        derived = max_age(effective_idle, longest, p["min_margin_seconds"])
-        conn_max_age = 0 if app["asgi"] else derived
-        pool_recycle = derived
-        for key, value in (("conn_max_age", app["conn_max_age"]),
-                           ("pool_recycle", app["pool_recycle"])):
-            if value is None:
-                continue
-            label = "apps[%s].%s=%d (override)" % (name, key, value)
-            if key == "conn_max_age" and app["asgi"] and value != 0:
-                raise PlanError(
-                    "%s: the app runs under ASGI, where Django cannot reuse connections "
-                    "between requests; rule: CONN_MAX_AGE = 0 under ASGI" % label)
-            if value and value >= effective_idle:
-                raise PlanError(
-                    "%s is not below the effective idle timeout %d s (min of wait_timeout %d "
-                    "and upstream_idle_timeout %s); rule: it must be < the idle timeout or the "
-                    "server/proxy closes reused connections first (error 2006)"
-                    % (label, effective_idle, wait_timeout, upstream or "none"))
-            if value and value + longest > effective_idle:
-                raise PlanError(
-                    "%s + the longest request/job %d s = %d exceeds the effective idle timeout "
-                    "%d s; rule: %s + longest request/job <= idle timeout, so a connection "
-                    "reused at the end of its life survives the longest request"
-                    % (label, longest, value + longest, effective_idle, key))
-            if key == "conn_max_age":
-                conn_max_age = value
-            else:
-                pool_recycle = value
+        conn_max_age, pool_recycle = client_max_ages(app, effective_idle, wait_timeout,
+                                                     upstream, p["min_margin_seconds"])
         timeout = client_timeout(app["longest_query_seconds"])
         max_client_timeout = max(max_client_timeout, timeout)
         options = {"connect_timeout": connect_timeout, "read_timeout": timeout,
@@ -735,11 +793,14 @@ def build_plan(facts, demand, policy=None, extra_variables=None):
     # -- status counters worth a human look ----------------------------------------------
     _status_warnings(status, warnings)
     if d["db_host_shared"]:
-        swap = host.get("swap_total_bytes")
-        if isinstance(swap, int) and not isinstance(swap, bool) and swap == 0:
+        swap = swap_limit(host)
+        if swap == 0:
             warnings.append(
-                "the DB host is shared with the app and has no swap: a memory spike in the app "
-                "goes straight to the OOM killer; add a small swap file")
+                "the DB host is shared with the app and has no swap%s: a memory spike in the "
+                "app goes straight to the OOM killer; add a small swap file%s"
+                % ((" the server may use (its memory cgroup allows none)", " and allow the "
+                    "cgroup some (memory.swap.max / memory.memsw.limit_in_bytes)")
+                   if host.get("swap_total_bytes") else ("", "")))
 
     plan = {
         "flavor": str(facts.get("flavor") or ""),
@@ -780,11 +841,7 @@ def build_plan(facts, demand, policy=None, extra_variables=None):
 
 def _memory_inputs(variables, host, d, p):
     """Collect RAM, the allowed fraction and the buffer sizes of the memory budget."""
-    total = p["mem_total_bytes"] or host.get("mem_total_bytes")
-    if isinstance(total, bool) or not isinstance(total, int) or total <= 0:
-        raise PlanError(
-            "facts.host.mem_total_bytes is missing (%r): the memory budget needs the host's RAM; "
-            "run mysql_facts on the DB host or set mem_total_bytes" % (total,))
+    total, source, detail = memory_limit(host, p["mem_total_bytes"])
     fraction = p["memory_fraction"] or (FRACTION_SHARED if d["db_host_shared"]
                                         else FRACTION_DEDICATED)
     allowed = int(total * fraction)
@@ -796,13 +853,15 @@ def _memory_inputs(variables, host, d, p):
     per_thread = per_thread_bytes(values)
     room = allowed - server_buffers_bytes(values)
     fit = room // per_thread if per_thread and room > 0 else (MAX_CONNECTIONS_LIMIT if room > 0 else 0)
-    return {"total": total, "fraction": fraction, "allowed": allowed, "values": values,
-            "per_thread": per_thread, "fit_connections": fit}
+    return {"total": total, "source": source, "source_detail": detail, "fraction": fraction,
+            "allowed": allowed, "values": values, "per_thread": per_thread,
+            "fit_connections": fit}
 
 
 def _memory(mem, variables, p, max_connections, warnings):
     """Check (and if allowed, fit) the MySQLTuner memory budget; return (memory, new_pool)."""
     total, fraction, allowed = mem["total"], mem["fraction"], mem["allowed"]
+    ram = _ram_label(mem["source"], mem["source_detail"])
     values = dict(mem["values"])
     per_thread = mem["per_thread"]
     current_pool = values["innodb_buffer_pool_size"]
@@ -834,16 +893,18 @@ def _memory(mem, variables, p, max_connections, warnings):
                 "(apps, headroom_percent, admin_reserve) or the largest other terms (%s), or "
                 "use a host with more RAM"
                 % (_formula(values, per_thread, max_connections, server, max_total, allowed,
-                            fraction, total), why, _largest_terms(values, max_connections)))
+                            fraction, total, ram), why, _largest_terms(values, max_connections)))
         new_pool = candidate
         values["innodb_buffer_pool_size"] = new_pool
         server, max_total = arithmetic(values)
         warnings.append(
             "innodb_buffer_pool_size shrinks from %d to %d bytes so that the memory budget fits "
-            "%.2f of RAM (%d bytes) with max_connections=%d; InnoDB will cache less data"
-            % (current_pool, new_pool, fraction, total, max_connections))
+            "%.2f of RAM (%d bytes, %s) with max_connections=%d; InnoDB will cache less data"
+            % (current_pool, new_pool, fraction, total, mem["source"], max_connections))
     memory = {
         "total_bytes": total,
+        "total_source": mem["source"],
+        "total_source_detail": mem["source_detail"],
         "allowed_bytes": allowed,
         "fraction": fraction,
         "server_buffers_bytes": server,
@@ -855,8 +916,9 @@ def _memory(mem, variables, p, max_connections, warnings):
         "values": values,
         "innodb_buffer_pool_shrunk_from": current_pool if new_pool is not None else None,
         "formula": _formula(values, per_thread, max_connections, server, max_total, allowed,
-                            fraction, total),
+                            fraction, total, ram),
     }
+    memory["line"] = memory_line(memory)
     return memory, new_pool
 
 
@@ -872,16 +934,24 @@ def _largest_terms(values, max_connections, count=3):
     return ", ".join("%s = %d" % (name, size) for size, name in terms[:count] if size)
 
 
-def _formula(values, per_thread, max_connections, server, max_total, allowed, fraction, total):
+def _ram_label(label, detail):
+    """" (cgroup limit: cgroup v1 memory.limit_in_bytes (dir))" after RAM, or "" for MemTotal."""
+    if not label or label == "MemTotal":
+        return ""
+    return " (%s: %s)" % (label, detail) if detail and detail != label else " (%s)" % label
+
+
+def _formula(values, per_thread, max_connections, server, max_total, allowed, fraction, total,
+             ram_label=""):
     server_terms = " + ".join("%s %d" % (k, values.get(k, 0)) for k in SERVER_BUFFER_VARS)
     thread_terms = " + ".join("%s %d" % (k, values[k]) for k in PER_THREAD_VARS)
     tmp = min(values["tmp_table_size"], values["max_heap_table_size"])
     return ("server buffers = %s = %d; per thread = %s + min(tmp_table_size, "
             "max_heap_table_size) %d = %d; max total = %d + max_connections %d x %d = %d %s "
-            "allowed %.2f x RAM %d = %d"
+            "allowed %.2f x RAM %d%s = %d"
             % (server_terms, server, thread_terms, tmp, per_thread, server, max_connections,
                per_thread, max_total, "<=" if max_total <= allowed else ">", fraction, total,
-               allowed))
+               ram_label, allowed))
 
 
 def _status_warnings(status, warnings):
@@ -1135,7 +1205,8 @@ def _check_memory(plan):
     max_total = server + connections * per_thread
     allowed = memory["allowed_bytes"]
     formula = _formula(values, per_thread, connections, server, max_total, allowed,
-                       memory.get("fraction", 0), memory.get("total_bytes", 0))
+                       memory.get("fraction", 0), memory.get("total_bytes", 0),
+                       _ram_label(memory.get("total_source"), memory.get("total_source_detail")))
     if max_total > allowed:
         raise PlanError(
             "the extra variables break the memory budget (rule: server buffers + "
@@ -1144,3 +1215,192 @@ def _check_memory(plan):
     memory.update(values=values, server_buffers_bytes=server, per_thread_bytes=per_thread,
                   max_connections=connections, max_total_bytes=max_total, fits=True,
                   innodb_buffer_pool_size=values["innodb_buffer_pool_size"], formula=formula)
+    if isinstance(memory.get("total_bytes"), int) and isinstance(memory.get("fraction"), float):
+        memory["line"] = memory_line(memory)
+
+
+# --- managed mode ------------------------------------------------------------------------
+#
+# A managed database (a hosting provider's MySQL/MariaDB): the app owner has one
+# unprivileged account over TCP, the provider sets wait_timeout and a per-account cap, and
+# nothing on the server can be changed. The plan is the client side only, derived from
+# what that account can read (mysql_facts scope=account), and predicts error 1226.
+
+# Policy keys that set something on the server: refused in managed mode, which changes
+# nothing there (a value would be silently ignored otherwise).
+MANAGED_REFUSED_POLICY = ("wait_timeout", "max_connections")
+
+# The server's net timeouts the client timeouts rely on (the floors of the self-hosted
+# plan): below them the provider cuts a slow result (error 2013, the FAQ's 30 s case).
+NET_READ_FLOOR = 60
+NET_WRITE_FLOOR = 120
+
+
+def account_cap(facts):
+    """(cap, source) of the login account, from ``facts.account`` (mysql_facts
+    scope=account) or the variables: the session value of max_user_connections is the
+    account's own MAX_USER_CONNECTIONS when it has one, else the global value, on MariaDB
+    and MySQL alike; 0 there means no per-account cap, so max_connections binds."""
+    account = facts.get("account") if isinstance(facts.get("account"), dict) else {}
+    variables = dict((str(k).lower(), v) for k, v in (facts.get("variables") or {}).items())
+    session = account.get("max_user_connections")
+    if session is None:
+        session = variables.get("max_user_connections")
+    max_connections = account.get("max_connections", variables.get("max_connections"))
+    session = _int(session, "facts.account.max_user_connections", 0) if session is not None else 0
+    max_connections = _int(max_connections, "facts.variables.max_connections", 1)
+    if session and session <= max_connections:
+        return session, "max_user_connections of the account (session value)"
+    if session:
+        return max_connections, "max_connections (below the account's max_user_connections %d)" \
+            % session
+    return max_connections, "max_connections (the account has no max_user_connections cap)"
+
+
+def cap_overrun_message(app, demand, cap, source, user):
+    """The 1226 prediction: the arithmetic and the ways out."""
+    web = "%d web hosts x %d processes x %d threads = %d" % (
+        app["app_hosts"], app["processes_per_host"], app["threads_per_process"],
+        app["app_hosts"] * app["processes_per_host"] * app["threads_per_process"])
+    workers = "%d background workers x %d = %d" % (
+        app["background_workers"], app["worker_concurrency"],
+        app["background_workers"] * app["worker_concurrency"])
+    return (
+        "app %s: declared demand %s + %s = %d connections exceeds the cap of account %s, "
+        "%d (%s): at peak connection %d gets error 1226 (User has exceeded the "
+        "'max_user_connections' resource). Ways out: fewer processes/threads (demand <= %d); "
+        "CONN_MAX_AGE 0, so connections equal the requests in flight instead of one per "
+        "thread; a connection pooler (ProxySQL, MaxScale) between the apps and the server; "
+        "or a higher cap from the provider. Set steadydb_accept_cap_overrun: true to render "
+        "anyway (CONN_MAX_AGE is then 0)"
+        % (app["name"], web, workers, demand, user, cap, source, cap + 1, cap))
+
+
+def build_managed_plan(facts, demand, policy=None, extra_variables=None,
+                       accept_cap_overrun=False):
+    """The client-side plan for a managed server (docs/architecture.md, managed mode).
+
+    ``facts``: mysql_facts with scope=account (or server). Same ``demand`` and ``policy``
+    as ``build_plan``; server-side policy (wait_timeout, max_connections) and
+    ``extra_variables`` are refused, since nothing on the server changes. The plan has no
+    server variables, caps, memory budget or systemd part: ``server`` is empty, ``account``
+    holds what was read. Demand above the account's cap raises PlanError with the
+    arithmetic (error 1226 at peak), or with ``accept_cap_overrun`` warns and sets
+    CONN_MAX_AGE 0 for that app (connections then follow the requests in flight).
+    """
+    d = normalize_demand(demand)
+    p = normalize_policy(policy)
+    if normalize_extra_variables(extra_variables):
+        raise PlanError("extra_variables (mysql_tuning_extra_variables) set server variables; "
+                        "managed mode changes nothing on the server, so they cannot be applied: "
+                        "remove them or ask the provider")
+    for key in MANAGED_REFUSED_POLICY:
+        if p[key]:
+            raise PlanError("%s=%d (steadydb_%s) sets the server; managed mode changes nothing "
+                            "on the server and plans with the provider's value: remove it"
+                            % (key, p[key], key))
+    accept = _bool(accept_cap_overrun, "accept_cap_overrun")
+    if not isinstance(facts, dict):
+        raise PlanError("facts must be the dict mysql_facts returns (ansible_facts.mysql), got %r"
+                        % (type(facts).__name__,))
+    variables = dict((str(k).lower(), v) for k, v in (facts.get("variables") or {}).items())
+    account = facts.get("account") if isinstance(facts.get("account"), dict) else {}
+    wait_timeout = account.get("wait_timeout") or variables.get("wait_timeout")
+    if wait_timeout is None:
+        raise PlanError("facts.account.wait_timeout is missing: read the server with "
+                        "mysql_facts scope=account as the app's account")
+    wait_timeout = _int(wait_timeout, "facts.account.wait_timeout", 1, WAIT_TIMEOUT_LIMIT)
+    cap, cap_source = account_cap(facts)
+    user = "%s@%s" % (account.get("user") or "?", account.get("host") or "?")
+    upstream = d["upstream_idle_timeout"]
+    effective_idle = min(wait_timeout, upstream) if upstream else wait_timeout
+    warnings = []
+    connect_timeout = p["connect_timeout"]
+    if connect_timeout > 10:
+        warnings.append("connect_timeout=%d s: a dead or unreachable server then blocks every "
+                        "worker that long; 2 to 10 s is the usual range" % connect_timeout)
+
+    plan_apps, overrun, total = {}, [], 0
+    net_read = _fact_int(variables, "net_read_timeout", required=False)
+    net_write = _fact_int(variables, "net_write_timeout", required=False)
+    for app in d["apps"]:
+        name = app["name"]
+        demand_i = app_demand(app)
+        total += demand_i
+        longest = longest_idle(app)
+        if longest >= effective_idle:
+            warnings.append(
+                "app %s: its longest request/job %d s is not below the provider's idle timeout "
+                "%d s: a connection idle that long inside one request/job is cut (2006) "
+                "whatever CONN_MAX_AGE says; CONN_MAX_AGE is 0; call "
+                "django.db.close_old_connections() inside long jobs"
+                % (name, longest, effective_idle))
+        conn_max_age, pool_recycle = client_max_ages(app, effective_idle, wait_timeout,
+                                                     upstream, p["min_margin_seconds"])
+        mine = account.get("user") is None or app["db_user"] == account.get("user")
+        if not mine:
+            warnings.append("app %s: its account %s is not the one the facts were read with (%s), "
+                            "so its cap was not read; checked against %d, the login account's"
+                            % (name, app["db_user"], user, cap))
+        if demand_i > cap:
+            message = cap_overrun_message(app, demand_i, cap, cap_source, user)
+            if not accept:
+                raise PlanError(message + "; rule: declared demand <= the account's cap")
+            overrun.append(name)
+            warnings.append(message.split(". Set steadydb_accept_cap_overrun")[0]
+                            + "; accepted (steadydb_accept_cap_overrun), CONN_MAX_AGE is 0")
+            if app["conn_max_age"] is None:
+                conn_max_age = 0
+        elif demand_i * (100 + d["headroom_percent"]) > cap * 100:
+            warnings.append("app %s: demand %d leaves less than %d%% headroom below the cap %d "
+                            "of %s: manage.py commands, cron jobs and a deploy's overlap share "
+                            "that cap" % (name, demand_i, d["headroom_percent"], cap, user))
+        timeout = client_timeout(app["longest_query_seconds"])
+        options = {"connect_timeout": connect_timeout, "read_timeout": timeout,
+                   "write_timeout": timeout}
+        if net_write and net_write < max(NET_WRITE_FLOOR, timeout) or \
+                net_read and net_read < NET_READ_FLOOR:
+            warnings.append(
+                "app %s: the provider's net_read_timeout=%s/net_write_timeout=%s s are below "
+                "%d/%d s: a large result or statement is cut with error 2013 before the "
+                "client's read_timeout %d s; split big queries, or add \"SET SESSION "
+                "net_read_timeout=%d, net_write_timeout=%d\" to the app's init_command"
+                % (name, net_read, net_write, NET_READ_FLOOR, max(NET_WRITE_FLOOR, timeout),
+                   timeout, NET_READ_FLOOR, max(NET_WRITE_FLOOR, timeout)))
+        plan_apps[name] = {
+            "db_user": app["db_user"],
+            "db_user_host": app["db_user_host"],
+            "db_name": app["db_name"],
+            "asgi": app["asgi"],
+            "demand": demand_i,
+            "demand_web": app["app_hosts"] * app["processes_per_host"] * app["threads_per_process"],
+            "demand_workers": app["background_workers"] * app["worker_concurrency"],
+            "max_user_connections": cap,
+            "cap_overrun": name in overrun,
+            "effective_idle_timeout": effective_idle,
+            "longest_idle_seconds": longest,
+            "margin_seconds": idle_margin(effective_idle, longest, p["min_margin_seconds"]),
+            "django": {"CONN_MAX_AGE": conn_max_age, "CONN_HEALTH_CHECKS": conn_max_age != 0,
+                       "OPTIONS": dict(options)},
+            "sqlalchemy": {"pool_recycle": pool_recycle, "pool_pre_ping": True,
+                           "pool_size": app["threads_per_process"], "max_overflow": 0,
+                           "connect_args": dict(options)},
+        }
+    return {
+        "mode": "managed",
+        "flavor": str(facts.get("flavor") or ""),
+        "version": _version(facts),
+        # Nothing to set on the server: the apply stages have nothing to do.
+        "server": {"variables": {}, "dynamic": {}, "user_limits": []},
+        "account": {"user": account.get("user"), "host": account.get("host"),
+                    "max_user_connections": cap, "cap_source": cap_source,
+                    "wait_timeout": wait_timeout,
+                    "max_connections": _fact_int(variables, "max_connections", required=False)},
+        "apps": plan_apps,
+        "totals": {"demand": total, "reserve": 0, "headroom_percent": d["headroom_percent"],
+                   "account_cap": cap, "cap_overrun": overrun,
+                   "cap_overrun_accepted": bool(overrun) and accept,
+                   "wait_timeout": wait_timeout, "effective_idle_timeout": effective_idle,
+                   "upstream_idle_timeout": upstream},
+        "warnings": warnings,
+    }
