@@ -60,3 +60,57 @@ def test_facts_report_the_cgroup_limit_of_the_server(fresh_mariadb, memory_cgrou
     assert host["mem_limit_source"].startswith("cgroup v1 memory.limit_in_bytes")
     assert memory_cgroup in host["mem_limit_source"]
     assert host["limit_pid"] == fresh_mariadb.proc.pid
+
+
+# The demo's app (inventories/demo): 1 host x 3 processes x 2 threads + 2 rq workers,
+# sharing the box with the database.
+SHOP = [{"name": "shop", "db_user_host": "localhost", "app_hosts": 1, "processes_per_host": 3,
+         "threads_per_process": 2, "background_workers": 2, "longest_job_seconds": 120,
+         "longest_query_seconds": 30}]
+
+
+def _facts_in_cgroup(server, cgroup):
+    server.start()
+    _move(server.proc.pid, cgroup)
+    result, _ = run_module("mysql_facts", server.login)
+    assert not result.get("failed"), result
+    return result["ansible_facts"]["mysql"]
+
+
+def test_plan_refuses_the_field_configuration_in_a_1g_cgroup(mariadb_factory, memory_cgroup):
+    # Field report 01: innodb_buffer_pool_size=256M, max_connections=40, MariaDB's default
+    # 128M key buffer and Aria cache; worst case 1287 MiB. The plan approved it against
+    # the machine's RAM ("1287 MiB of 9642 MiB allowed"); in a 1 GiB cgroup it must not.
+    server = mariadb_factory("--innodb-buffer-pool-size=256M", "--max-connections=40")
+    facts = _facts_in_cgroup(server, memory_cgroup)
+    assert facts["host"]["mem_limit_bytes"] == GIB
+    result, _ = run_module("mysql_plan", {"facts": facts, "apps": SHOP, "admin_reserve": 5,
+                                          "db_host_shared": True})
+    assert result.get("failed"), result
+    message = result["msg"]
+    assert "the memory budget does not fit" in message
+    assert "allowed 0.40 x RAM %d (cgroup limit: cgroup v1 memory.limit_in_bytes (%s)) = %d" \
+        % (GIB, memory_cgroup, int(0.4 * GIB)) in message
+    assert "key_buffer_size = 134217728" in message  # the way out it names
+
+
+def test_plan_shrinks_the_buffer_pool_to_the_1g_cgroup(mariadb_factory, memory_cgroup):
+    # The same server with the small global buffers a 1 GB box should have: the plan
+    # fits the cgroup's 1 GiB by lowering max_connections and shrinking the buffer pool.
+    server = mariadb_factory("--innodb-buffer-pool-size=256M", "--max-connections=40",
+                             "--key-buffer-size=8M", "--aria-pagecache-buffer-size=8M")
+    facts = _facts_in_cgroup(server, memory_cgroup)
+    result, _ = run_module("mysql_plan", {"facts": facts, "apps": SHOP, "admin_reserve": 5,
+                                          "db_host_shared": True})
+    assert not result.get("failed"), result
+    plan = result["plan"]
+    memory = plan["memory"]
+    assert memory["total_bytes"] == GIB and memory["total_source"] == "cgroup limit"
+    assert memory["allowed_bytes"] == int(0.4 * GIB)
+    assert memory["fits"] and memory["max_total_bytes"] <= memory["allowed_bytes"]
+    assert memory["innodb_buffer_pool_shrunk_from"] == 256 * 1024 ** 2
+    assert 32 * 1024 ** 2 <= plan["server"]["variables"]["innodb_buffer_pool_size"] < 256 * 1024 ** 2
+    assert plan["server"]["variables"]["max_connections"] == 15
+    assert memory["line"].endswith("(40% of 1024 MiB, cgroup limit)")
+    assert any("innodb_buffer_pool_size shrinks" in w and "cgroup limit" in w
+               for w in plan["warnings"])
