@@ -53,6 +53,9 @@ COUNT_LIMIT = 100000          # sanity bound for hosts, processes, threads, work
 SECONDS_LIMIT = 31536000      # one year: bound for every *_seconds input
 
 APP_NAME_RE = re.compile(r"^[a-z0-9_]+$")
+# The keys that declare web processes; when none is given and background_workers is, the
+# app is worker-only (app_hosts = processes_per_host = 0).
+WEB_KEYS = ("app_hosts", "processes_per_host", "threads_per_process")
 
 APP_DEFAULTS = {
     "db_user": None,              # default: the app's name
@@ -213,10 +216,24 @@ def _normalize_app(raw, index):
     app["db_user_host"] = _str(app["db_user_host"], where + ".db_user_host")
     app["db_name"] = _str(app["db_name"] if app["db_name"] is not None else name,
                           where + ".db_name")
-    for key in ("app_hosts", "processes_per_host", "threads_per_process", "worker_concurrency"):
-        app[key] = _int(app[key], "%s.%s" % (where, key), 1, COUNT_LIMIT)
+    # app_hosts or processes_per_host 0: no web processes (a queue-worker deployment);
+    # threads and worker concurrency stay >= 1 (a process without a thread holds nothing).
+    for key, minimum in (("app_hosts", 0), ("processes_per_host", 0),
+                         ("threads_per_process", 1), ("worker_concurrency", 1)):
+        app[key] = _int(app[key], "%s.%s" % (where, key), minimum, COUNT_LIMIT)
     app["background_workers"] = _int(app["background_workers"], where + ".background_workers",
                                      0, COUNT_LIMIT)
+    if app["background_workers"] and all(raw.get(key) is None for key in WEB_KEYS):
+        # Only background workers declared: a worker-only app, not 1 x 1 x 1 web process
+        # on top (that phantom connection used to be added to its demand and cap).
+        app["app_hosts"] = app["processes_per_host"] = 0
+    if not app_demand(app):
+        raise PlanError(
+            "%s declares no connections: app_hosts %d x processes_per_host %d x "
+            "threads_per_process %d web + background_workers %d x worker_concurrency %d = 0; "
+            "an app needs web processes, background workers or both"
+            % (where, app["app_hosts"], app["processes_per_host"], app["threads_per_process"],
+               app["background_workers"], app["worker_concurrency"]))
     app["asgi"] = _bool(app["asgi"], where + ".asgi")
     app["longest_request_seconds"] = _int(app["longest_request_seconds"],
                                           where + ".longest_request_seconds", 1, SECONDS_LIMIT)
@@ -335,9 +352,29 @@ def app_demand(app):
     Django keeps one connection per thread (per database alias); a background worker
     holds ``worker_concurrency`` connections (threads or greenlets of one consumer).
     """
-    web = app["app_hosts"] * app["processes_per_host"] * app["threads_per_process"]
-    workers = app["background_workers"] * app["worker_concurrency"]
-    return web + workers
+    return web_demand(app) + worker_demand(app)
+
+
+def web_demand(app):
+    """Connections of the web processes: hosts x processes x threads (0: worker-only)."""
+    return app["app_hosts"] * app["processes_per_host"] * app["threads_per_process"]
+
+
+def worker_demand(app):
+    """Connections of the background workers: workers x concurrency (0: web-only)."""
+    return app["background_workers"] * app["worker_concurrency"]
+
+
+def app_kind(app):
+    """"web", "workers" or "web+workers": what holds the app's connections."""
+    return "+".join(kind for kind, n in (("web", web_demand(app)),
+                                         ("workers", worker_demand(app))) if n)
+
+
+def pool_size(app):
+    """SQLAlchemy pool_size of one process: its threads, or a worker's concurrency when
+    the app has no web processes."""
+    return app["threads_per_process"] if web_demand(app) else app["worker_concurrency"]
 
 
 def user_cap(demand, headroom_percent):
@@ -351,6 +388,8 @@ def longest_idle(app):
     A request (or, with background workers, a job) may leave its connection idle for
     as long as it runs: the connection was checked at its start only.
     """
+    if not web_demand(app):
+        return app["longest_job_seconds"]  # worker-only: no request runs on its account
     longest = app["longest_request_seconds"]
     if app["background_workers"]:
         longest = max(longest, app["longest_job_seconds"])
@@ -697,8 +736,9 @@ def build_plan(facts, demand, policy=None, extra_variables=None):
             "db_name": app["db_name"],
             "asgi": app["asgi"],
             "demand": demand_i,
-            "demand_web": app["app_hosts"] * app["processes_per_host"] * app["threads_per_process"],
-            "demand_workers": app["background_workers"] * app["worker_concurrency"],
+            "demand_web": web_demand(app),
+            "demand_workers": worker_demand(app),
+            "kind": app_kind(app),
             "max_user_connections": caps[name],
             "effective_idle_timeout": effective_idle,
             "longest_idle_seconds": longest,
@@ -711,7 +751,7 @@ def build_plan(facts, demand, policy=None, extra_variables=None):
             "sqlalchemy": {
                 "pool_recycle": pool_recycle,
                 "pool_pre_ping": True,
-                "pool_size": app["threads_per_process"],
+                "pool_size": pool_size(app),
                 "max_overflow": 0,
                 "connect_args": dict(options),
             },

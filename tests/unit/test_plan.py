@@ -429,7 +429,7 @@ def test_overrides_breaking_an_invariant(app, policy, fragment):
 # --- bad input -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("change, fragment", [
-    ({"processes_per_host": -1}, "apps[0] (web).processes_per_host must be >= 1, got -1"),
+    ({"processes_per_host": -1}, "apps[0] (web).processes_per_host must be >= 0, got -1"),
     ({"app_hosts": 2.5}, "apps[0] (web).app_hosts must be a whole number, got 2.5"),
     ({"app_hosts": 2.0}, "apps[0] (web).app_hosts must be a whole number, got 2.0"),
     ({"threads_per_process": True}, "threads_per_process must be a whole number, got True"),
@@ -535,3 +535,62 @@ def test_plan_py_imports_only_stdlib_and_steadydb():
         if isinstance(node, ast.Import):
             for alias in node.names:
                 assert alias.name in ("copy", "math", "re"), alias.name
+
+
+# --- worker-only and web-only apps (issue 13 item 3) -------------------------------------
+
+def test_worker_only_app_has_no_phantom_web_connection():
+    # Report 02's Kafka consumer / report 03's rqworker: no web process at all. Declaring
+    # only background_workers used to add 1 host x 1 process x 1 thread to demand and cap.
+    consumer = {"name": "consumer", "background_workers": 4, "worker_concurrency": 2,
+                "longest_job_seconds": 120}
+    plan = build_plan(mariadb_facts(), demand(consumer, admin_reserve=5))
+    app = plan["apps"]["consumer"]
+    assert app["demand_web"] == 0
+    assert app["demand_workers"] == 8 and app["demand"] == 8
+    assert app["max_user_connections"] == 10          # 8 + 25 % rounded up, not (1 + 8) x 1.25
+    assert app["kind"] == "workers"
+    assert app["longest_idle_seconds"] == 120          # its jobs, no request time
+    assert app["sqlalchemy"]["pool_size"] == 2         # a worker's connections, not threads
+    assert plan["totals"]["demand"] == 8
+
+
+@pytest.mark.parametrize("zero", [{"app_hosts": 0}, {"processes_per_host": 0},
+                                  {"app_hosts": 0, "processes_per_host": 0}])
+def test_zero_web_hosts_or_processes_mean_workers_only(zero):
+    app = dict(WEB, **zero)  # WEB: 2 x 4 x 1 web + 2 workers
+    plan = build_plan(mariadb_facts(), demand(app))
+    assert plan["apps"]["web"]["demand"] == 2
+    assert plan["apps"]["web"]["demand_web"] == 0
+    assert plan["apps"]["web"]["kind"] == "workers"
+
+
+def test_web_only_app_and_defaults_stay_one_web_connection():
+    web = dict(WEB, background_workers=0)
+    plan = build_plan(mariadb_facts(), demand(web))
+    assert plan["apps"]["web"]["demand"] == 8 and plan["apps"]["web"]["demand_workers"] == 0
+    assert plan["apps"]["web"]["kind"] == "web"
+    assert plan["apps"]["web"]["longest_idle_seconds"] == 30
+    # An app declared by name only is one web process with one thread, as before.
+    plan = build_plan(mariadb_facts(), demand({"name": "tiny"}))
+    assert plan["apps"]["tiny"]["demand"] == 1 and plan["apps"]["tiny"]["kind"] == "web"
+    # Web keys given with workers: both, as before.
+    plan = build_plan(mariadb_facts(), demand({"name": "both", "processes_per_host": 2,
+                                               "background_workers": 1}))
+    assert plan["apps"]["both"]["demand"] == 3 and plan["apps"]["both"]["kind"] == "web+workers"
+
+
+@pytest.mark.parametrize("app, fragment", [
+    ({"name": "idle", "app_hosts": 0},
+     "apps[0] (idle) declares no connections: app_hosts 0 x processes_per_host 1 x "
+     "threads_per_process 1 web + background_workers 0 x worker_concurrency 1"),
+    ({"name": "idle", "background_workers": 0, "processes_per_host": 0},
+     "apps[0] (idle) declares no connections"),
+    ({"name": "w", "background_workers": 2, "worker_concurrency": 0},
+     "apps[0] (w).worker_concurrency must be >= 1, got 0"),
+    ({"name": "w", "threads_per_process": 0}, "apps[0] (w).threads_per_process must be >= 1"),
+])
+def test_an_app_without_any_connection_is_refused(app, fragment):
+    with pytest.raises(PlanError) as err:
+        build_plan(mariadb_facts(), demand(app))
+    assert fragment in str(err.value)
