@@ -39,6 +39,25 @@ options:
         accounts that a later task creates; V(true) fails the task.
     type: bool
     default: false
+  scope:
+    description:
+      - What to read.
+      - V(server) reads everything above; the login needs C(SELECT) on C(mysql.user) for
+        O(accounts) and should run on the database host for RV(ansible_facts.mysql.host)
+        and RV(ansible_facts.mysql.unit).
+      - V(account) reads only what an unprivileged account can see, for a managed database
+        (a hosting provider's server, steadydb managed mode): the session values of
+        C(max_user_connections) (the account's own cap when it has one, else the global
+        value, on MariaDB and MySQL alike), C(wait_timeout), C(interactive_timeout),
+        C(net_read_timeout), C(net_write_timeout), and C(max_connections), the version and
+        C(CURRENT_USER()), reported in RV(ansible_facts.mysql.account). Status counters,
+        the own connections in C(information_schema.PROCESSLIST) and O(accounts) are read
+        when the account may; a missing privilege (errors 1142, 1143, 1227, 1044) leaves
+        them empty with a warning instead of failing. Host memory and the unit are not
+        read (the server is not this machine).
+    type: str
+    choices: [server, account]
+    default: server
   unit_candidates:
     description:
       - systemd units to look for, in order, to report the server's unit in
@@ -102,6 +121,16 @@ EXAMPLES = r'''
       - logger@10.0.0.%
     fail_on_missing_account: true
 
+- name: Read a managed database as the app's own account, over TCP with TLS
+  mysql_facts:
+    scope: account
+    login_host: db.provider.example
+    login_user: app
+    login_password: "{{ app_db_password }}"
+    ca_cert: /etc/ssl/certs/provider-ca.pem
+    check_hostname: true
+  delegate_to: localhost
+
 - name: Use credentials from another option file
   mysql_facts:
     config_file: /etc/mysql/debian.cnf
@@ -133,6 +162,11 @@ ansible_facts:
           description:
             - Every global system variable (C(SHOW GLOBAL VARIABLES)), names lower-case;
               integers as int, C(ON)/C(OFF) as bool, the rest as str.
+            - With O(scope=account), only the session values of C(version),
+              C(version_comment), C(max_user_connections), C(wait_timeout),
+              C(interactive_timeout), C(net_read_timeout), C(net_write_timeout),
+              C(max_connections) and C(connect_timeout); C(dynamic) is empty, C(host) is
+              empty and C(unit) is null.
           type: dict
           returned: always
           sample: {max_connections: 151, wait_timeout: 28800, autocommit: true, sql_mode: "STRICT_TRANS_TABLES"}
@@ -161,6 +195,24 @@ ansible_facts:
                    Aborted_clients: 0, Aborted_connects: 0,
                    Connection_errors_max_connections: 0, Open_files: 20,
                    Open_tables: 30, Opened_tables: 40}
+        scope:
+          description: The O(scope) the facts were read with.
+          type: str
+          returned: always
+          sample: account
+        account:
+          description:
+            - The login account as the server sees it, with O(scope=account) (null with
+              V(server)). C(max_user_connections) is the session value, the cap this
+              account's connections count against (0 = none, C(max_connections) binds);
+              C(wait_timeout) the idle timeout its connections get; C(connections_now)
+              its connections open at the time of reading (this one included), null when
+              not readable; C(unreadable) what the account could not read.
+          type: dict
+          returned: always
+          sample: {user: app, host: "%", max_user_connections: 10, global_max_user_connections: 0,
+                   wait_timeout: 300, max_connections: 151, connections_now: 1,
+                   unreadable: ["accounts (mysql.user): (1142, ...)"]}
         accounts:
           description:
             - One entry per O(accounts) item, keyed by the string as given.
@@ -270,6 +322,15 @@ READ_ONLY_VARIABLES = frozenset((
 # sizing, version_* strings.
 READ_ONLY_PREFIXES = ("have_", "performance_schema", "version")
 
+# What scope=account reads: what an unprivileged account may see of its own limits.
+ACCOUNT_VARIABLES = ("version", "version_comment", "max_user_connections", "wait_timeout",
+                     "interactive_timeout", "net_read_timeout", "net_write_timeout",
+                     "max_connections", "connect_timeout")
+
+# Errors of a missing privilege: in scope=account the read is optional, never a failure.
+# 1044 db access denied, 1142 table, 1143 column, 1227 needs SUPER/PROCESS/...
+PRIVILEGE_ERRORS = frozenset((1044, 1142, 1143, 1227))
+
 _VERSION_RE = re.compile(r"(\d+)\.(\d+)\.(\d+)")
 
 MEMINFO_FIELDS = {
@@ -368,10 +429,13 @@ def read_server_unit(module, server_pid_, target):
 class FactReader(object):
     """Runs the handful of queries on one connection; fails the module with one sentence."""
 
-    def __init__(self, module, conn):
+    def __init__(self, module, conn, optional=False):
         self.module = module
         self.conn = conn
         self.target = conn.steadydb_target
+        # scope=account: reads the account lacks the privilege for are skipped, not fatal.
+        self.optional = optional
+        self.unreadable = []
 
     def rows(self, action, sql, args=None):
         try:
@@ -379,7 +443,37 @@ class FactReader(object):
                 cursor.execute(sql, args)
                 return cursor.fetchall()
         except Exception as exc:  # PyMySQL errors and dropped sockets alike
+            code = exc.args[0] if getattr(exc, "args", None) else None
+            if self.optional and code in PRIVILEGE_ERRORS:
+                self.unreadable.append("%s: %s" % (action, exc))
+                self.module.warn("Skipped %s: the login account lacks the privilege (%s); "
+                                 "scope=account reads only what it may." % (action, exc))
+                return None
             fail_on_error(self.module, exc, self.target, action)
+
+    def account(self):
+        """scope=account: the login account's own view (session values; no privilege)."""
+        placeholders = ", ".join(["%s"] * len(ACCOUNT_VARIABLES))
+        session = normalize_variables(self.rows(
+            "reading SHOW SESSION VARIABLES",
+            "SHOW SESSION VARIABLES WHERE Variable_name IN (%s)" % placeholders, ACCOUNT_VARIABLES))
+        glob = normalize_variables(self.rows(
+            "reading SHOW GLOBAL VARIABLES",
+            "SHOW GLOBAL VARIABLES WHERE Variable_name IN (%s)" % placeholders, ACCOUNT_VARIABLES))
+        current = self.rows("reading CURRENT_USER()", "SELECT CURRENT_USER()")[0][0]
+        user, host = parse_account(str(current))
+        count = self.rows("reading the account's connections in information_schema.PROCESSLIST",
+                          "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = %s",
+                          (user,))
+        return session, {
+            "user": user, "host": host,
+            "max_user_connections": session.get("max_user_connections"),
+            "global_max_user_connections": glob.get("max_user_connections"),
+            "wait_timeout": session.get("wait_timeout"),
+            "global_wait_timeout": glob.get("wait_timeout"),
+            "max_connections": glob.get("max_connections"),
+            "connections_now": int(count[0][0]) if count else None,
+        }
 
     def variables(self):
         return normalize_variables(self.rows("reading SHOW GLOBAL VARIABLES",
@@ -389,7 +483,7 @@ class FactReader(object):
         placeholders = ", ".join(["%s"] * len(STATUS_COUNTERS))
         rows = self.rows("reading SHOW GLOBAL STATUS",
                          "SHOW GLOBAL STATUS WHERE Variable_name IN (%s)" % placeholders,
-                         STATUS_COUNTERS)
+                         STATUS_COUNTERS) or ()
         # The server echoes names in its own case; report them in the documented case.
         wanted = dict((name.lower(), name) for name in STATUS_COUNTERS)
         return dict((wanted[name.lower()], normalize_variable(name, value))
@@ -421,9 +515,13 @@ class FactReader(object):
         wanted = [(spec, ) + parse_account(spec) for spec in specs]
         condition = " OR ".join(["(User = %s AND Host = %s)"] * len(wanted))
         args = [part for _, user, host in wanted for part in (user, host)]
-        found = dict(((user, host.lower()), int(limit)) for user, host, limit in self.rows(
+        rows = self.rows(
             "reading mysql.user (the login user needs SELECT on mysql.user for the accounts option)",
-            "SELECT User, Host, max_user_connections FROM mysql.user WHERE " + condition, args))
+            "SELECT User, Host, max_user_connections FROM mysql.user WHERE " + condition, args)
+        if rows is None:  # scope=account without the privilege: unknown, not missing
+            return dict((spec, {"user": user, "host": host, "exists": None,
+                                "max_user_connections": None}) for spec, user, host in wanted)
+        found = dict(((user, host.lower()), int(limit)) for user, host, limit in rows)
         accounts, missing = {}, []
         for spec, user, host in wanted:
             limit = found.get((user, host.lower()))
@@ -442,16 +540,55 @@ class FactReader(object):
         return accounts
 
 
+def close_quietly(conn):
+    try:
+        conn.close()
+    except Exception:  # already dropped by the server; nothing left to release
+        pass
+
+
+def read_account_facts(module, reader):
+    """scope=account: the login account's limits and the version; the rest where allowed."""
+    variables, account = reader.account()
+    flavor, version = parse_version(str(variables.get("version", "")),
+                                    str(variables.get("version_comment", "")))
+    facts = {
+        "scope": "account",
+        "flavor": flavor,
+        "version": version,
+        # The session values: what this account's connections get (init_connect included).
+        "variables": variables,
+        "dynamic": {},
+        "dynamic_source": "none",
+        "status": reader.status(),
+        "accounts": reader.accounts(module.params["accounts"],
+                                    module.params["fail_on_missing_account"]),
+        "account": account,
+        # Not this machine's business: the server runs elsewhere (the provider's).
+        "host": {},
+        "unit": None,
+    }
+    account["unreadable"] = reader.unreadable
+    return facts
+
+
 def main():
     argument_spec = login_argument_spec()
     argument_spec.update(
         accounts=dict(type="list", elements="str", default=[]),
         fail_on_missing_account=dict(type="bool", default=False),
         unit_candidates=dict(type="list", elements="str", default=list(systemd.DEFAULT_CANDIDATES)),
+        scope=dict(type="str", choices=["server", "account"], default="server"),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
 
     conn = connect(module)
+    if module.params["scope"] == "account":
+        try:
+            facts = read_account_facts(module, FactReader(module, conn, optional=True))
+        finally:
+            close_quietly(conn)
+        module.exit_json(changed=False, ansible_facts={"mysql": facts})
     try:
         reader = FactReader(module, conn)
         variables = reader.variables()
@@ -467,15 +604,14 @@ def main():
             "status": reader.status(),
             "accounts": reader.accounts(module.params["accounts"],
                                         module.params["fail_on_missing_account"]),
+            "scope": "server",
+            "account": None,
             "host": read_memory_limits(module, variables.get("pid_file")),
             "unit": read_server_unit(module, server_pid(variables.get("pid_file")),
                                      conn.steadydb_target),
         }
     finally:
-        try:
-            conn.close()
-        except Exception:  # already dropped by the server; nothing left to release
-            pass
+        close_quietly(conn)
 
     module.exit_json(changed=False, ansible_facts={"mysql": facts})
 

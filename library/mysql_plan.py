@@ -76,20 +76,24 @@ options:
         description: The app's database. Defaults to O(apps[].name).
         type: str
       app_hosts:
-        description: Number of hosts running the app.
+        description:
+          - Number of hosts running the app's web processes; C(0) for an app with only
+            background workers (a queue consumer).
+          - Defaults to C(1), or to C(0) when none of O(apps[].app_hosts),
+            O(apps[].processes_per_host), O(apps[].threads_per_process) is given and
+            O(apps[].background_workers) is (a worker-only app).
         type: int
-        default: 1
       processes_per_host:
-        description: Worker processes per host (gunicorn/uwsgi workers).
+        description:
+          - Web processes per host (gunicorn/uwsgi workers); C(0) for no web processes.
+          - Defaults like O(apps[].app_hosts).
         type: int
-        default: 1
       threads_per_process:
         description:
-          - Threads per process (gunicorn C(gthread)); 1 for sync workers.
+          - Threads per process (gunicorn C(gthread)); 1 for sync workers. Default C(1).
           - Under ASGI, the number of requests one process serves at once that touch the
             database (Django opens one connection per such request).
         type: int
-        default: 1
       background_workers:
         description: Background worker processes (rq, celery, Kafka consumers) on all hosts together.
         type: int
@@ -222,6 +226,32 @@ options:
         as given (they are what C(mysql_tuning) writes), so keep secrets out of them.
     type: dict
     default: {}
+  mode:
+    description:
+      - V(self_hosted) plans the server, its unit and the apps (everything above).
+      - "V(managed) plans the client side only, for a managed database whose server the app
+        owner cannot change (steadydb managed mode, C(steadydb_mode=managed)). From O(facts)
+        read as the app's account (C(mysql_facts) with C(scope=account)) it derives
+        C(CONN_MAX_AGE)/C(pool_recycle) below the provider's idle timeout and the client
+        timeouts, and checks each app's declared demand against the account's cap
+        (C(max_user_connections), else C(max_connections)). The plan has no server
+        variables, caps, memory budget or systemd part (C(mode=managed), C(server) empty,
+        C(account) what was read). O(wait_timeout), O(max_connections) and
+        O(extra_variables) set the server and are refused; the memory and systemd options
+        are ignored."
+    type: str
+    choices: [self_hosted, managed]
+    default: self_hosted
+  accept_cap_overrun:
+    description:
+      - With O(mode=managed), what to do when an app's declared demand (web hosts x
+        processes x threads + background workers x concurrency) exceeds the account's cap,
+        where the connection after the cap gets error 1226.
+      - V(false) fails with the arithmetic and the ways out; V(true) warns and sets that
+        app's C(CONN_MAX_AGE) to 0 (unless overridden), so it holds connections only for
+        the requests in flight.
+    type: bool
+    default: false
   plan:
     description:
       - A plan made earlier (RV(plan)); with it, the module only merges O(extra_variables)
@@ -275,6 +305,17 @@ EXAMPLES = r'''
       - name: site
         processes_per_host: 2
     mem_total_bytes: 2G
+
+- name: Managed database, read as the app's account (mysql_facts scope=account)
+  mysql_plan:
+    mode: managed
+    facts: "{{ ansible_facts.mysql }}"
+    apps:
+      - name: site
+        db_user: app
+        app_hosts: 1
+        processes_per_host: 3
+        threads_per_process: 2
 '''
 
 RETURN = r'''
@@ -363,6 +404,19 @@ plan:
           C(effective_idle_timeout), C(upstream_idle_timeout), C(extra_max_connections),
           C(open_files_need).
       type: dict
+    mode:
+      description: C(managed) for a plan made with O(mode=managed); absent otherwise.
+      type: str
+      sample: managed
+    account:
+      description:
+        - With O(mode=managed), the login account's C(user), C(host),
+          C(max_user_connections) (the cap the demand is checked against),
+          C(cap_source), C(wait_timeout) and C(max_connections) as read.
+      type: dict
+      sample: {user: app, host: "%", max_user_connections: 10, wait_timeout: 300,
+               cap_source: "max_user_connections of the account (session value)",
+               max_connections: 151}
     warnings:
       description: Things worth a human look (also emitted as Ansible warnings).
       type: list
@@ -370,16 +424,23 @@ plan:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.steadydb.plan import PlanError, build_plan, merge_server_variables
+from ansible.module_utils.steadydb.plan import (
+    PlanError,
+    build_managed_plan,
+    build_plan,
+    merge_server_variables,
+)
 
 APP_OPTIONS = dict(
     name=dict(type='str', required=True),
     db_user=dict(type='str'),
     db_user_host=dict(type='str', default='%'),
     db_name=dict(type='str'),
-    app_hosts=dict(type='int', default=1),
-    processes_per_host=dict(type='int', default=1),
-    threads_per_process=dict(type='int', default=1),
+    # No defaults here: plan.py tells "absent" (worker-only when only workers are given)
+    # from an explicit value.
+    app_hosts=dict(type='int'),
+    processes_per_host=dict(type='int'),
+    threads_per_process=dict(type='int'),
     background_workers=dict(type='int', default=0),
     worker_concurrency=dict(type='int', default=1),
     asgi=dict(type='bool', default=False),
@@ -424,6 +485,8 @@ def argument_spec():
         start_limit_burst=dict(type='int', default=5),
         extra_variables=dict(type='dict', default={}),
         plan=dict(type='dict'),
+        mode=dict(type='str', choices=['self_hosted', 'managed'], default='self_hosted'),
+        accept_cap_overrun=dict(type='bool', default=False),
     )
 
 
@@ -439,6 +502,9 @@ def main():
         if params['plan'] is not None:
             plan = merge_server_variables(params['plan'], params['extra_variables'])
             plan.setdefault('warnings', [])
+        elif params['mode'] == 'managed':
+            plan = build_managed_plan(params['facts'], demand, policy, params['extra_variables'],
+                                      params['accept_cap_overrun'])
         else:
             plan = build_plan(params['facts'], demand, policy, params['extra_variables'])
     except PlanError as exc:

@@ -44,8 +44,8 @@ def test_module_covers_every_plan_input():
     spec = mysql_plan.argument_spec()
     assert set(mysql_plan.DEMAND_KEYS) == set(DEMAND_DEFAULTS)
     assert set(mysql_plan.POLICY_KEYS) == set(POLICY_DEFAULTS)
-    assert set(spec) == set(DEMAND_DEFAULTS) | set(POLICY_DEFAULTS) | {"facts", "extra_variables",
-                                                                       "plan"}
+    assert set(spec) == set(DEMAND_DEFAULTS) | set(POLICY_DEFAULTS) | {
+        "facts", "extra_variables", "plan", "mode", "accept_cap_overrun"}
     assert set(spec["apps"]["options"]) == set(APP_DEFAULTS) | {"name"}
     for key, default in APP_DEFAULTS.items():
         if default is not None:
