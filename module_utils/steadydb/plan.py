@@ -493,6 +493,45 @@ def memory_line(memory):
                memory.get("total_source") or "MemTotal"))
 
 
+def live_memory(variables, host, fraction, override=0):
+    """The memory rule of the plan applied to a live server, for the audit.
+
+    ``variables`` are the server's live globals (facts.variables), ``host`` facts.host,
+    ``fraction`` the plan's memory_fraction. Returns a dict like the plan's ``memory``
+    (``max_total_bytes``, ``allowed_bytes``, ``total_bytes``, ``total_source``,
+    ``total_source_detail``, ``fits``, ``formula``, ``line``) or None when the facts lack
+    a term of the formula or the host's memory: the same formula, against the RAM the
+    server may really use (memory_limit), never a second copy of the rule.
+    """
+    variables = dict((str(k).lower(), v) for k, v in (variables or {}).items())
+    try:
+        total, source, detail = memory_limit(host or {}, override)
+        values = {}
+        for key in SERVER_BUFFER_VARS:
+            values[key] = _fact_int(variables, key,
+                                    required=key not in OPTIONAL_SERVER_BUFFER_VARS)
+        for key in PER_THREAD_VARS + TMP_TABLE_VARS:
+            values[key] = _fact_int(variables, key)
+        connections = _fact_int(variables, "max_connections")
+    except PlanError:
+        return None
+    fraction = float(fraction)
+    allowed = int(total * fraction)
+    per_thread = per_thread_bytes(values)
+    server = server_buffers_bytes(values)
+    max_total = server + connections * per_thread
+    memory = {
+        "total_bytes": total, "total_source": source, "total_source_detail": detail,
+        "allowed_bytes": allowed, "fraction": fraction, "server_buffers_bytes": server,
+        "per_thread_bytes": per_thread, "max_connections": connections,
+        "max_total_bytes": max_total, "fits": max_total <= allowed, "values": values,
+        "formula": _formula(values, per_thread, connections, server, max_total, allowed,
+                            fraction, total, _ram_label(source, detail)),
+    }
+    memory["line"] = memory_line(memory)
+    return memory
+
+
 def _round_up(value, step):
     return -(-value // step) * step
 
@@ -1301,10 +1340,9 @@ def cap_overrun_message(app, demand, cap, source, user):
     """The 1226 prediction: the arithmetic and the ways out."""
     web = "%d web hosts x %d processes x %d threads = %d" % (
         app["app_hosts"], app["processes_per_host"], app["threads_per_process"],
-        app["app_hosts"] * app["processes_per_host"] * app["threads_per_process"])
+        web_demand(app))
     workers = "%d background workers x %d = %d" % (
-        app["background_workers"], app["worker_concurrency"],
-        app["background_workers"] * app["worker_concurrency"])
+        app["background_workers"], app["worker_concurrency"], worker_demand(app))
     return (
         "app %s: declared demand %s + %s = %d connections exceeds the cap of account %s, "
         "%d (%s): at peak connection %d gets error 1226 (User has exceeded the "
@@ -1413,8 +1451,9 @@ def build_managed_plan(facts, demand, policy=None, extra_variables=None,
             "db_name": app["db_name"],
             "asgi": app["asgi"],
             "demand": demand_i,
-            "demand_web": app["app_hosts"] * app["processes_per_host"] * app["threads_per_process"],
-            "demand_workers": app["background_workers"] * app["worker_concurrency"],
+            "demand_web": web_demand(app),
+            "demand_workers": worker_demand(app),
+            "kind": app_kind(app),
             "max_user_connections": cap,
             "cap_overrun": name in overrun,
             "effective_idle_timeout": effective_idle,
@@ -1423,7 +1462,7 @@ def build_managed_plan(facts, demand, policy=None, extra_variables=None,
             "django": {"CONN_MAX_AGE": conn_max_age, "CONN_HEALTH_CHECKS": conn_max_age != 0,
                        "OPTIONS": dict(options)},
             "sqlalchemy": {"pool_recycle": pool_recycle, "pool_pre_ping": True,
-                           "pool_size": app["threads_per_process"], "max_overflow": 0,
+                           "pool_size": pool_size(app), "max_overflow": 0,
                            "connect_args": dict(options)},
         }
     return {

@@ -131,3 +131,18 @@ def test_long_job_against_the_provider_timeout_warns_and_keeps_age_zero():
     plan = build_managed_plan(facts(), demand(background_workers=1, longest_job_seconds=600))
     assert plan["apps"]["app"]["django"]["CONN_MAX_AGE"] == 0
     assert any("not below the provider's idle timeout 300" in w for w in plan["warnings"])
+
+
+def test_worker_only_app_is_checked_against_the_cap_too():
+    plan = build_managed_plan(facts(cap=10), {"apps": [{"name": "app", "background_workers": 4,
+                                                        "worker_concurrency": 2,
+                                                        "longest_job_seconds": 120}]})
+    app = plan["apps"]["app"]
+    assert (app["demand"], app["demand_web"], app["kind"]) == (8, 0, "workers")
+    assert app["sqlalchemy"]["pool_size"] == 2
+    # margin max(60, longest job 120) below 300
+    assert app["django"]["CONN_MAX_AGE"] == 180
+    with pytest.raises(PlanError, match="0 web hosts x 0 processes x 1 threads = 0 "
+                                        r"\+ 6 background workers x 2 = 12"):
+        build_managed_plan(facts(cap=10), {"apps": [{"name": "app", "background_workers": 6,
+                                                     "worker_concurrency": 2}]})
