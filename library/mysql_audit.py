@@ -20,6 +20,11 @@ description:
     per-user cap while the plan gives it one).
   - With O(unit), also compares the running server's own OOM score and open files limit
     with the unit's and the plan's (a unit value the kernel refused is flagged).
+  - The live server's worst-case memory (the plan's MySQLTuner formula over the live
+    globals) is checked against the plan's C(memory_fraction) of the RAM the server may
+    really use, C(facts.host.mem_limit_bytes) (MemTotal or its cgroup limit, e.g. a
+    container started with C(--memory 1g)); over it is the critical finding
+    C(memory_over_limit).
   - Reads nothing by itself and changes nothing; C(changed) is always false.
 version_added: "0.1.0"
 author: steadydb contributors
@@ -88,7 +93,9 @@ findings:
       description:
         - A stable identifier, e.g. C(client_outlives_server), C(drift), C(no_restart_policy),
           C(oom_not_in_force) (the unit's C(OOMScoreAdjust) is not the running server's
-          C(oom_score_adj); C(live) and C(unit) hold both values).
+          C(oom_score_adj); C(live) and C(unit) hold both values), C(memory_over_limit)
+          (the live worst case in bytes as C(live), over C(allowed); C(limit) and
+          C(limit_source) say whose RAM: C(MemTotal) or the cgroup limit).
       type: str
     message:
       description: One sentence saying what is wrong and what it leads to.

@@ -11,7 +11,8 @@ at what decides connection health, the four field errors:
 - 1040 / 1226 too many connections: ``max_connections`` below the declared demand, peaks
   close to the limit, app accounts without a per-user cap;
 - 2003 can't connect: no restart policy for mysqld, no OOM protection (or one the
-  kernel did not apply to the running process), a memory budget over the host's RAM;
+  kernel did not apply to the running process), a memory budget over the host's RAM, a
+  live worst case over the RAM the server may really use (its cgroup limit);
 - drift: live variables that differ from the plan (a drop-in that was removed, a
   ``SET GLOBAL`` by hand that did not persist).
 
@@ -21,6 +22,8 @@ Each finding is a dict ``{severity, code, message}`` plus the values compared. S
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
+
+from ansible.module_utils.steadydb.plan import FRACTION_DEDICATED, live_memory
 
 CRITICAL = "critical"
 WARNING = "warning"
@@ -142,7 +145,31 @@ def audit_server(facts, plan):
             "The worst-case memory of mysqld exceeds the allowed share of RAM: %s"
             % memory.get("formula", ""), live=memory.get("max_total_bytes"),
             allowed=memory.get("allowed_bytes")))
+    findings.extend(_audit_live_memory(facts, memory))
     return findings
+
+
+def _audit_live_memory(facts, memory):
+    """The live server's worst case (the plan's formula, plan.live_memory) against the
+    budget of the RAM it may really use: MemTotal or the cgroup limit of its process, as
+    mysql_facts reports it. A server started in a 1 GiB container with settings made for
+    the machine's RAM passes every drift check and is still OOM-killed under load."""
+    fraction = memory.get("fraction") or FRACTION_DEDICATED
+    override = memory.get("total_bytes") \
+        if memory.get("total_source") == "mem_total_bytes override" else 0
+    live = live_memory(facts.get("variables"), facts.get("host"), fraction, override or 0)
+    if live is None or live["fits"]:
+        return []
+    return [_finding(
+        CRITICAL, "memory_over_limit",
+        "The live worst-case memory of mysqld is %d MiB, above the %d MiB allowed (%d%% of "
+        "the %d MiB it may use, %s): at peak connections the kernel OOM-kills it and every "
+        "app gets 2003 until it is back (run harden-db.yml). %s"
+        % (round(live["max_total_bytes"] / 1048576.0), round(live["allowed_bytes"] / 1048576.0),
+           round(live["fraction"] * 100), round(live["total_bytes"] / 1048576.0),
+           live["total_source_detail"], live["formula"]),
+        live=live["max_total_bytes"], allowed=live["allowed_bytes"],
+        limit=live["total_bytes"], limit_source=live["total_source_detail"])]
 
 
 def audit_unit(unit_properties, plan, unit=None):

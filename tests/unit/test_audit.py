@@ -120,3 +120,62 @@ def test_open_files_limit_not_in_force_warns():
 def test_unit_properties_still_accepted_alone():
     found = audit.audit_unit({"Restart": "no", "OOMScoreAdjust": "0", "LimitNOFILE": "1024"}, PLAN)
     assert "oom_not_in_force" not in [f["code"] for f in found]
+
+
+# --- the live worst case against the real memory limit (issue 13, field report 01) -------
+
+# MariaDB 10.11 defaults with the field report's innodb_buffer_pool_size=256M and
+# max_connections=40: MySQLTuner's worst case is 1287 MiB.
+FIELD_VARS = {
+    "key_buffer_size": 134217728, "innodb_buffer_pool_size": 268435456,
+    "innodb_log_buffer_size": 16777216, "query_cache_size": 1048576,
+    "aria_pagecache_buffer_size": 134217728, "read_buffer_size": 131072,
+    "read_rnd_buffer_size": 262144, "sort_buffer_size": 2097152, "thread_stack": 299008,
+    "join_buffer_size": 262144, "binlog_cache_size": 32768, "tmp_table_size": 16777216,
+    "max_heap_table_size": 16777216,
+}
+GIB = 1024 ** 3
+CGROUP = "cgroup v1 memory.limit_in_bytes (/sys/fs/cgroup/memory/machine.slice/libpod-1)"
+HOST_RAM = 25232932864
+
+
+def field_facts(limit, source=CGROUP):
+    found = facts(max_connections=40, **FIELD_VARS)
+    found["host"] = {"mem_total_bytes": HOST_RAM, "mem_limit_bytes": limit,
+                     "mem_limit_source": source}
+    return found
+
+
+def memory_plan(fraction=0.75):
+    return dict(PLAN, server={"variables": {}, "user_limits": []},
+                memory={"fits": True, "fraction": fraction})
+
+
+def test_live_worst_case_over_the_cgroup_limit_is_critical():
+    found = audit.audit_server(field_facts(GIB), memory_plan())
+    assert codes(found) == ["memory_over_limit"]
+    item = found[0]
+    assert item["severity"] == "critical"
+    assert round(item["live"] / 1048576.0) == 1287 and item["allowed"] == 768 * 1048576
+    assert item["limit"] == GIB and item["limit_source"] == CGROUP
+    assert "1287 MiB, above the 768 MiB allowed (75% of the 1024 MiB it may use, " \
+        "cgroup v1 memory.limit_in_bytes" in item["message"]
+    assert "x RAM 1073741824 (cgroup limit: %s)" % CGROUP in item["message"]
+
+
+def test_the_same_server_on_the_whole_machine_is_clean():
+    assert audit.audit_server(field_facts(HOST_RAM, "MemTotal"), memory_plan()) == []
+
+
+def test_the_plan_fraction_and_override_are_used():
+    # 40 % of a shared box; an explicit mem_total_bytes in the plan is the RAM.
+    found = audit.audit_server(field_facts(HOST_RAM, "MemTotal"),
+                               dict(memory_plan(0.4), memory={
+                                   "fits": True, "fraction": 0.4, "total_bytes": 2 * GIB,
+                                   "total_source": "mem_total_bytes override"}))
+    assert codes(found) == ["memory_over_limit"]
+    assert "(40% of the 2048 MiB it may use, steadydb_mem_total_bytes)" in found[0]["message"]
+
+
+def test_facts_without_host_memory_are_not_judged():
+    assert audit.audit_server(facts(max_connections=40, **FIELD_VARS), memory_plan()) == []

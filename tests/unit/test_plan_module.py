@@ -9,7 +9,7 @@ import os
 import yaml
 
 import mysql_plan
-from ansible.module_utils.steadydb.plan import APP_DEFAULTS, DEMAND_DEFAULTS, POLICY_DEFAULTS
+from ansible.module_utils.steadydb.plan import APP_DEFAULTS, DEMAND_DEFAULTS, POLICY_DEFAULTS, WEB_KEYS
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ROLE = os.path.join(REPO, "roles", "steadydb_plan")
@@ -48,7 +48,10 @@ def test_module_covers_every_plan_input():
         "facts", "extra_variables", "plan", "mode", "accept_cap_overrun"}
     assert set(spec["apps"]["options"]) == set(APP_DEFAULTS) | {"name"}
     for key, default in APP_DEFAULTS.items():
-        if default is not None:
+        if key in WEB_KEYS:
+            # "absent" must reach plan.py (only background_workers given: worker-only app)
+            assert "default" not in spec["apps"]["options"][key], key
+        elif default is not None:
             assert spec["apps"]["options"][key]["default"] == default, key
     for key in ("admin_reserve", "headroom_percent", "db_host_shared", "upstream_idle_timeout"):
         assert spec[key]["default"] == DEMAND_DEFAULTS[key], key
