@@ -174,3 +174,43 @@ def test_audit_runs_as_the_app_account(provider, tmp_path):
     assert rc != 0
     codes = [f["code"] for f in json.loads(report.read_text())["findings"]]
     assert "client_outlives_server" in codes, codes
+
+
+def test_the_shipped_managed_inventory(provider, tmp_path):
+    """inventories/managed as shipped, pointed at the test server: only the address, the
+    TLS files (the test server has none), the connection and the paths are overridden."""
+    provider.query("CREATE DATABASE site_db")
+    provider.query("CREATE USER 'site'@'%%' IDENTIFIED BY %s WITH MAX_USER_CONNECTIONS 10",
+                   PASSWORD)
+    provider.query("GRANT ALL PRIVILEGES ON site_db.* TO 'site'@'%'")
+    before = server_state(provider)
+    (tmp_path / "settings").mkdir()
+    (tmp_path / "env").mkdir()
+    overrides = {
+        "ansible_connection": "local", "ansible_become": False,
+        "ansible_python_interpreter": sys.executable,
+        "steadydb_login_host": provider.host, "steadydb_login_port": provider.port,
+        "steadydb_login_ca_cert": "", "steadydb_login_check_hostname": "",
+        "django_db_settings_apps": [{
+            "name": "site", "settings_dir": str(tmp_path / "settings"),
+            "env_file": str(tmp_path / "env" / "site.env"),
+            "owner": pwd.getpwuid(os.getuid()).pw_name,
+            "group": grp.getgrgid(os.getgid()).gr_name,
+            "db_host": provider.host, "db_port": provider.port,
+            "db_password": "{{ lookup('ansible.builtin.env', 'STEADYDB_SITE_DB_PASSWORD') }}",
+            "driver": "pymysql"}],
+    }
+    extra = tmp_path / "overrides.json"
+    extra.write_text(json.dumps(overrides))
+    os.environ["STEADYDB_SITE_DB_PASSWORD"] = PASSWORD
+    try:
+        rc, out = playbook("harden-db.yml", os.path.join(REPO, "inventories", "managed"),
+                           "-e", "@%s" % extra, "--limit", "provider_db,web1.example.internal")
+    finally:
+        del os.environ["STEADYDB_SITE_DB_PASSWORD"]
+    assert rc == 0, out[-5000:]
+    env = env_values(tmp_path / "env" / "site.env")
+    # 2 x 2 x 2 + 1 = 9 of the cap 10; the 120 s job: 300 - 120 = 180
+    assert env["DB_CONN_MAX_AGE"] == "180" and env["DB_PASSWORD"] == PASSWORD
+    assert "demand 9 of cap 10" in out and "headroom" in out
+    assert server_state(provider) == before
