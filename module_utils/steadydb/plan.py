@@ -130,7 +130,17 @@ KNOWN_DYNAMIC = {
     "open_files_limit": False,
     "max_connect_errors": True,
     "innodb_buffer_pool_size": True,
+    "key_buffer_size": True,
+    "aria_pagecache_buffer_size": False,
 }
+
+# Caches an InnoDB app barely uses, shrunk (in this order, to these floors) before the
+# buffer pool when the memory budget does not fit: MyISAM's key buffer (index blocks of
+# MyISAM tables only) and MariaDB's Aria page cache (Aria tables and on-disk internal
+# temporary tables; 16M keeps those workable). MariaDB/MySQL default both to 128M, a
+# quarter of a 1 GB box's budget.
+CACHE_SHRINK_ORDER = ("key_buffer_size", "aria_pagecache_buffer_size")
+CACHE_FLOORS = {"key_buffer_size": 8 * MIB, "aria_pagecache_buffer_size": 16 * MIB}
 
 # MySQLTuner's memory formula, as the issue extends it (docs/formulas.md).
 SERVER_BUFFER_VARS = ("key_buffer_size", "innodb_buffer_pool_size", "innodb_log_buffer_size",
@@ -847,6 +857,8 @@ def build_plan(facts, demand, policy=None, extra_variables=None):
     memory, new_pool = _memory(mem, variables, p, max_connections, warnings)
     if new_pool is not None:
         server_vars["innodb_buffer_pool_size"] = new_pool
+    for key in memory["shrunk"]:
+        server_vars[key] = memory["values"][key]
     buffer_pool = new_pool if new_pool is not None else _fact_int(variables,
                                                                    "innodb_buffer_pool_size")
 
@@ -951,6 +963,18 @@ def _memory(mem, variables, p, max_connections, warnings):
         return server, server + max_connections * per_thread
 
     server, max_total = arithmetic(values)
+    shrunk = {}
+    for key in CACHE_SHRINK_ORDER if p["allow_buffer_pool_shrink"] else ():
+        current, floor = values.get(key) or 0, CACHE_FLOORS[key]
+        if max_total <= allowed or key not in variables or current <= floor:
+            continue
+        values[key] = max(floor, (current - (max_total - allowed)) // MIB * MIB)
+        shrunk[key] = current
+        server, max_total = arithmetic(values)
+        warnings.append(
+            "%s shrinks from %d to %d bytes so that the memory budget fits %.2f of RAM (%d "
+            "bytes, %s); an InnoDB app keeps no data in it" % (key, current, values[key],
+                                                              fraction, total, mem["source"]))
     if max_total > allowed:
         others = server - current_pool
         room = allowed - others - max_connections * per_thread
@@ -974,6 +998,7 @@ def _memory(mem, variables, p, max_connections, warnings):
                 % (_formula(values, per_thread, max_connections, server, max_total, allowed,
                             fraction, total, ram), why, _largest_terms(values, max_connections)))
         new_pool = candidate
+        shrunk["innodb_buffer_pool_size"] = current_pool
         values["innodb_buffer_pool_size"] = new_pool
         server, max_total = arithmetic(values)
         warnings.append(
@@ -994,6 +1019,7 @@ def _memory(mem, variables, p, max_connections, warnings):
         "innodb_buffer_pool_size": values["innodb_buffer_pool_size"],
         "values": values,
         "innodb_buffer_pool_shrunk_from": current_pool if new_pool is not None else None,
+        "shrunk": shrunk,
         "formula": _formula(values, per_thread, max_connections, server, max_total, allowed,
                             fraction, total, ram),
     }

@@ -85,13 +85,26 @@ def test_plan_refuses_the_field_configuration_in_a_1g_cgroup(mariadb_factory, me
     facts = _facts_in_cgroup(server, memory_cgroup)
     assert facts["host"]["mem_limit_bytes"] == GIB
     result, _ = run_module("mysql_plan", {"facts": facts, "apps": SHOP, "admin_reserve": 5,
-                                          "db_host_shared": True})
+                                          "db_host_shared": True,
+                                          "allow_buffer_pool_shrink": False})
     assert result.get("failed"), result
     message = result["msg"]
     assert "the memory budget does not fit" in message
     assert "allowed 0.40 x RAM %d (cgroup limit: cgroup v1 memory.limit_in_bytes (%s)) = %d" \
         % (GIB, memory_cgroup, int(0.4 * GIB)) in message
     assert "key_buffer_size = 134217728" in message  # the way out it names
+
+    # Allowed to shrink (the default), the plan fits the same server into the cgroup:
+    # MyISAM key buffer and Aria cache to their floors, then the buffer pool, and says so.
+    result, _ = run_module("mysql_plan", {"facts": facts, "apps": SHOP, "admin_reserve": 5,
+                                          "db_host_shared": True})
+    assert not result.get("failed"), result
+    plan = result["plan"]
+    assert plan["memory"]["fits"] and plan["memory"]["total_bytes"] == GIB
+    assert sorted(plan["memory"]["shrunk"]) == ["aria_pagecache_buffer_size",
+                                                "innodb_buffer_pool_size", "key_buffer_size"]
+    assert plan["server"]["variables"]["key_buffer_size"] == 8 * 1024 ** 2
+    assert plan["memory"]["line"].endswith("(40% of 1024 MiB, cgroup limit)")
 
 
 def test_plan_shrinks_the_buffer_pool_to_the_1g_cgroup(mariadb_factory, memory_cgroup):

@@ -49,10 +49,11 @@ def test_worst_case_of_the_field_report_is_1287_mib():
 
 
 def test_the_plan_budgets_against_the_cgroup_limit_and_refuses():
-    # The demo's case: the app shares the 1 GiB box (40%), MariaDB's default 128M key
-    # buffer and Aria cache alone leave no room for a buffer pool.
+    # The app shares the 1 GiB box (40%); with shrinking forbidden the plan refuses and
+    # names the cgroup limit it was made against.
     with pytest.raises(PlanError) as err:
-        build_plan(container_facts(), field_demand(db_host_shared=True))
+        build_plan(container_facts(), field_demand(db_host_shared=True),
+                   {"allow_buffer_pool_shrink": False})
     message = str(err.value)
     assert "the memory budget does not fit" in message
     assert "allowed 0.40 x RAM 1073741824 (cgroup limit: %s) = 429496729" % CGROUP in message
@@ -82,13 +83,15 @@ def test_the_plan_shrinks_the_buffer_pool_to_fit_the_cgroup_limit():
 
 
 def test_on_a_dedicated_1g_box_max_connections_comes_down_first():
-    # 75% of 1 GiB: the server's max_connections=40 drops to what fits; the pool shrinks
-    # only when the demand itself does not fit.
+    # 75% of 1 GiB: the server's max_connections=40 drops to what fits; then the key
+    # buffer gives up what is still missing and the buffer pool stays.
     plan = build_plan(container_facts(), field_demand())
     memory = plan["memory"]
     assert memory["allowed_bytes"] == 768 * MIB and memory["fits"]
     assert memory["max_connections"] == 15
-    assert memory["innodb_buffer_pool_shrunk_from"] == 256 * MIB
+    assert list(memory["shrunk"]) == ["key_buffer_size"]
+    assert memory["innodb_buffer_pool_shrunk_from"] is None
+    assert "innodb_buffer_pool_size" not in plan["server"]["variables"]
 
 
 def test_the_mem_total_bytes_override_still_wins():
@@ -148,3 +151,46 @@ def test_memory_limit_function():
     assert plan_mod.memory_limit({"mem_total_bytes": 4 * GIB}, 2 * GIB)[0] == 2 * GIB
     with pytest.raises(PlanError):
         plan_mod.memory_limit({})
+
+
+def test_the_demo_droplet_fits_by_shrinking_the_myisam_and_aria_caches_first():
+    # `make run`: the Debian MariaDB 10.11 defaults (128M key buffer, Aria cache and
+    # buffer pool, max_connections 151) in a 1 GiB container shared with the shop app.
+    # MyISAM's key buffer and the Aria page cache hold no data of an InnoDB app: they
+    # shrink to their floors before the buffer pool gives anything up.
+    facts = container_facts(innodb_buffer_pool_size=128 * MIB, max_connections=151)
+    plan = build_plan(facts, field_demand(db_host_shared=True))
+    memory, variables = plan["memory"], plan["server"]["variables"]
+    assert memory["fits"] and memory["total_source"] == "cgroup limit"
+    assert variables["key_buffer_size"] == plan_mod.CACHE_FLOORS["key_buffer_size"]
+    assert variables["aria_pagecache_buffer_size"] == \
+        plan_mod.CACHE_FLOORS["aria_pagecache_buffer_size"]
+    assert 32 * MIB <= variables["innodb_buffer_pool_size"] < 128 * MIB
+    assert plan["server"]["dynamic"]["key_buffer_size"] is True
+    assert plan["server"]["dynamic"]["aria_pagecache_buffer_size"] is False
+    shrunk = [w for w in plan["warnings"] if " shrinks from " in w]
+    assert [w.split()[0] for w in shrunk] == ["key_buffer_size", "aria_pagecache_buffer_size",
+                                              "innodb_buffer_pool_size"]
+    assert memory["shrunk"] == {"key_buffer_size": 128 * MIB,
+                                "aria_pagecache_buffer_size": 128 * MIB,
+                                "innodb_buffer_pool_size": 128 * MIB}
+
+
+def test_only_what_must_shrink_shrinks():
+    # Half the key buffer is enough: the Aria cache and the pool stay.
+    facts = container_facts(innodb_buffer_pool_size=128 * MIB, max_connections=10,
+                            aria_pagecache_buffer_size=8 * MIB)
+    plan = build_plan(facts, demand({"name": "tiny"}, admin_reserve=0, headroom_percent=0),
+                      {"memory_fraction": 0.4})
+    variables = plan["server"]["variables"]
+    assert plan["memory"]["fits"]
+    assert 8 * MIB < variables["key_buffer_size"] < 128 * MIB
+    assert "aria_pagecache_buffer_size" not in variables
+    assert "innodb_buffer_pool_size" not in variables
+
+
+def test_no_shrink_allowed_refuses_and_keeps_the_caches():
+    facts = container_facts(innodb_buffer_pool_size=128 * MIB, max_connections=151)
+    with pytest.raises(PlanError) as err:
+        build_plan(facts, field_demand(db_host_shared=True), {"allow_buffer_pool_shrink": False})
+    assert "(cgroup limit: %s)" % CGROUP in str(err.value)
