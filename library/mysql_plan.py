@@ -173,7 +173,11 @@ options:
     type: str
     default: 32M
   mem_total_bytes:
-    description: RAM of the database host in bytes (or C(1G) form); C(0) takes C(facts.host.mem_total_bytes).
+    description:
+      - RAM the server may use, in bytes (or C(1G) form); overrides the facts.
+      - C(0) takes C(facts.host.mem_limit_bytes) (MemTotal or the server's lower cgroup
+        limit, e.g. a container's C(--memory) or a unit's C(MemoryMax=)), else
+        C(facts.host.mem_total_bytes).
     type: str
     default: "0"
   max_connections:
@@ -378,11 +382,18 @@ plan:
           C(max_total_bytes), C(fits), C(innodb_buffer_pool_size), C(values) (the sizes
           the budget counts),
           C(innodb_buffer_pool_shrunk_from) (null unless shrunk), C(formula) (the arithmetic).
+        - C(total_source) says whose RAM C(total_bytes) is (C(MemTotal), C(cgroup limit),
+          C(mem_total_bytes override)), C(total_source_detail) the cgroup file that won;
+          C(shrunk) maps each variable the plan shrank to fit (C(key_buffer_size),
+          C(aria_pagecache_buffer_size), C(innodb_buffer_pool_size)) to its old value;
+          C(line) is the summary line, e.g. "worst case 409 MiB of 410 MiB allowed (40% of
+          1024 MiB, cgroup limit)".
       type: dict
     apps:
       description:
         - Per app name - C(db_user), C(db_user_host), C(db_name), C(asgi), C(demand),
-          C(demand_web), C(demand_workers), C(max_user_connections),
+          C(demand_web), C(demand_workers), C(kind) (C(web), C(workers), C(web+workers)),
+          C(max_user_connections),
           C(effective_idle_timeout), C(longest_idle_seconds), C(margin_seconds),
           C(django) (C(CONN_MAX_AGE), C(CONN_HEALTH_CHECKS), C(OPTIONS) with
           C(connect_timeout), C(read_timeout), C(write_timeout)) and C(sqlalchemy)
