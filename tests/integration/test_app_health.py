@@ -66,7 +66,7 @@ def test_health_view_every_rule_holds_and_a_broken_one(app, served):
     status, report = get(served("proj.settings"), "/health/db/")
     assert status == 200, report
     assert report["ok"] and report["broken"] == [] and report["app"] == "web"
-    assert report["idle"] == {"ok": True, "wait_timeout": 2, "CONN_MAX_AGE": 1}
+    assert report["idle"] == {"ok": True, "wait_timeout": 2, "CONN_MAX_AGE": 1, "idle_close_after": 1}
     assert report["account"]["cap"] == 13 and report["account"]["plan_cap"] == 13
     assert 1 <= report["account"]["in_use"] < 13
     assert report["server"]["uptime"] >= 0 and report["select_1"] == {"ok": True}
@@ -128,4 +128,5 @@ def test_burnin_server_down_counts_2003(app, tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1
     assert json.loads(proc.stdout)["failures"] == {"2003": 3}
-    assert time.monotonic() - started < 30
+    # No connect retry in the burn-in (the engine's budget here is 12 s per connect).
+    assert time.monotonic() - started < 10

@@ -100,6 +100,11 @@ def app_env(settings="proj.settings"):
     return env
 
 
+# The baselines run on Django's own engine: steadydb's engine alone already survives the
+# gap (tests/integration/test_app_engine.py), which would hide what the helpers do.
+BARE = "proj.settings_django_engine"
+
+
 def run(app, args, timeout=120, settings="proj.settings"):
     return subprocess.run([PY] + args, cwd=app["project"], env=app_env(settings),
                           capture_output=True, text=True, timeout=timeout)
@@ -118,7 +123,7 @@ def test_db_job_inside_testcase_keeps_the_connection(app):
 
 def test_async_job_across_an_idle_gap(app):
     args = ["manage.py", "async_loop", "--jobs", "1", "--gap", str(GAP)]
-    bare = subprocess.Popen([PY] + args, cwd=app["project"], env=app_env(),
+    bare = subprocess.Popen([PY] + args, cwd=app["project"], env=app_env(BARE),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     helped = run(app, args + ["--helper"])
     out, err = bare.communicate(timeout=120)
@@ -163,7 +168,8 @@ print(json.dumps(results))
 def test_rq_worker_class_across_an_idle_gap(app):
     pytest.importorskip("rq")
     pytest.importorskip("fakeredis")
-    procs = {mode: subprocess.Popen([PY, "-c", RQ_LOOP, mode, str(GAP)], cwd=app["project"], env=app_env(),
+    procs = {mode: subprocess.Popen([PY, "-c", RQ_LOOP, mode, str(GAP)], cwd=app["project"],
+                                    env=app_env(BARE if mode == "bare" else "proj.settings"),
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for mode in ("helper", "bare")}
     results = {}
@@ -217,7 +223,8 @@ print(json.dumps(results))
 def test_dramatiq_middleware_across_an_idle_gap(app):
     pytest.importorskip("dramatiq")
     procs = {mode: subprocess.Popen([PY, "-c", DRAMATIQ_LOOP, mode, str(GAP)], cwd=app["project"],
-                                    env=app_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                    env=app_env(BARE if mode == "bare" else "proj.settings"),
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for mode in ("helper", "bare")}
     results = {}
     for mode, proc in procs.items():

@@ -2,7 +2,9 @@
 molecule/django proof): wait_timeout 2 s, idle gaps of 3 s.
 
 - worker without the helper and with Django's default settings: the first job after the
-  gap fails with 2006/2013; with steadydb_worker.db_job and the rendered settings: 0;
+  gap fails with 2006/2013; with the rendered settings but Django's own engine too; with
+  steadydb_worker.db_job and the rendered settings: 0; with the rendered settings alone
+  (the steadydb engine closes the idle connection): 0;
 - web requests through a real WSGI server (wsgiref; Django's test client disconnects
   close_old_connections, so it cannot show this): CONN_MAX_AGE above wait_timeout fails
   after a gap, the rendered settings do not;
@@ -122,16 +124,21 @@ def test_manage_py_check_database(app):
 def test_worker_baseline_fails_and_helper_fixes_it(app):
     started = time.monotonic()
     bare = start_worker(app, "proj.settings_default", helper=False)
-    rendered_no_helper = start_worker(app, "proj.settings", helper=False)
+    rendered_no_helper = start_worker(app, "proj.settings_django_engine", helper=False)
+    engine_only = start_worker(app, "proj.settings", helper=False)
     helped = start_worker(app, "proj.settings", helper=True)
     bare, rendered_no_helper, helped = finish(bare), finish(rendered_no_helper), finish(helped)
+    engine_only = finish(engine_only)
     assert time.monotonic() - started < 60
 
     assert bare["jobs"] == 3 and bare["failures"] >= 1, bare
     assert bare["results"][0]["ok"] is True
     assert bare["results"][1]["code"] in GONE_AWAY, bare
-    # The rendered settings alone do not save a worker: nothing calls close_old_connections.
+    # The rendered numbers with Django's engine do not save a worker: nothing calls
+    # close_old_connections. steadydb's engine does (it closes the idle connection).
     assert rendered_no_helper["results"][1]["code"] in GONE_AWAY, rendered_no_helper
+    assert engine_only["failures"] == 0, engine_only
+    assert len({r["connection_id"] for r in engine_only["results"]}) == 3
     # With the helper: every job succeeds, each on a fresh connection after the gap.
     assert helped["jobs"] == 3 and helped["failures"] == 0, helped
     ids = [r["connection_id"] for r in helped["results"]]

@@ -134,7 +134,7 @@ def rendered(tmp_path_factory):
         extra["vault_%s_db_password" % key] = password
     apps.append(app_entry(tmp_path, "nofile", password_var="vault_nofile", load_env_file=False,
                           driver="mysqlclient", ssl_mode="REQUIRED", env_prefix="APP_DB_",
-                          database_url_var="APP_DATABASE_URL"))
+                          database_url_var="APP_DATABASE_URL", engine="django", connect_retry=False))
     plan["nofile"] = app_plan("nofile", conn_max_age=0, health=False)
     extra["vault_nofile"] = "nofile-pw"
     rc, out = run_role(tmp_path, apps, plan, extra)
@@ -194,7 +194,21 @@ def test_rendered_files_hold_only_data(rendered, name):
     data = ast.literal_eval(steadydb.value)
     assert data["app"] == "nofile" and data["env_prefix"] == "APP_DB_" and data["CONN_MAX_AGE"] == 0
     assert data["limits"] == {"max_user_connections": 13, "demand": 10, "effective_idle_timeout": 28800,
-                              "restart_sec": None}
+                              "margin_seconds": None, "restart_sec": None}
+    # engine django and connect_retry false for this app; the idle limit is the plan's
+    # effective idle timeout minus its margin (1 s when the plan has none).
+    assert data["engine"] == "django" and data["connect_retry"] is None
+    assert data["idle_close_after"] == 28799
+
+
+def test_engine_and_connect_retry_defaults(rendered):
+    import ast
+
+    text = open(os.path.join(rendered["apps"]["all"]["settings_dir"], "steadydb_db.py")).read()
+    steadydb = [n for n in ast.parse(text).body if isinstance(n, ast.Assign) and n.targets[0].id == "STEADYDB"][0]
+    data = ast.literal_eval(steadydb.value)
+    # RestartSec: the plan's default 2 s when the plan has no systemd part; start 10 s.
+    assert data["engine"] == "steadydb" and data["connect_retry"] == {"web": 12, "worker": 36}
 
 
 def test_warning_names_the_readers_not_the_password(rendered):
@@ -222,7 +236,7 @@ def test_snippet_databases_from_env(rendered):
     assert proc.returncode == 0, proc.stderr
     db = json.loads(proc.stdout)["default"]
     assert db == {
-        "ENGINE": "django.db.backends.mysql", "HOST": "h.example", "PORT": 3309, "NAME": "n",
+        "ENGINE": "steadydb_app.backend", "HOST": "h.example", "PORT": 3309, "NAME": "n",
         "USER": "u", "PASSWORD": "from-env", "CONN_MAX_AGE": 28740, "CONN_HEALTH_CHECKS": True,
         "OPTIONS": {"connect_timeout": 5, "read_timeout": 90, "write_timeout": 91,
                     "init_command": "SET sql_mode='STRICT_TRANS_TABLES'", "charset": "utf8mb4"},
@@ -277,6 +291,7 @@ def test_mysqlclient_variant(rendered):
               " print(json.dumps(s.DATABASES))", app["settings_dir"], env)
     assert proc.returncode == 0, proc.stderr
     db = json.loads(proc.stdout)["default"]
+    assert db["ENGINE"] == "django.db.backends.mysql"
     assert db["OPTIONS"]["ssl_mode"] == "REQUIRED"
     assert db["CONN_MAX_AGE"] == 0 and db["CONN_HEALTH_CHECKS"] is False
 

@@ -118,3 +118,22 @@ def test_db_job_iter():
         raw_id()
         seen.append(item)
     assert seen == [1, 2] and connection.connection is None
+
+
+def test_jobs_get_the_worker_connect_budget():
+    from steadydb_app import retry
+
+    assert retry.KIND.get() == "web"
+    with worker.db_job():
+        assert retry.KIND.get() == "worker"
+        with worker.db_job():
+            assert retry.KIND.get() == "worker"
+        assert retry.KIND.get() == "worker"
+    assert retry.KIND.get() == "web"
+
+    @worker.db_job
+    async def job():
+        return retry.KIND.get(), await sync_to_async(retry.KIND.get)()
+
+    assert asyncio.run(job()) == ("worker", "worker")
+    assert retry.KIND.get() == "web"

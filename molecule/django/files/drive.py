@@ -5,7 +5,8 @@ JSON document: per case the number of failures and their MySQL error numbers.
 Cases (the idle gap is longer than the server's wait_timeout):
   worker_helper    rendered settings + steadydb_worker.db_job   -> expect 0 failures
   worker_bare      Django's default settings, no helper         -> expect failures
-  worker_settings  rendered settings, no helper                 -> expect failures
+  worker_engine    rendered settings (steadydb engine), no helper -> expect 0 failures
+  worker_settings  rendered settings, Django's engine, no helper -> expect failures
   web_rendered     gunicorn with the rendered settings          -> expect 0 failures
   web_long_age     gunicorn with CONN_MAX_AGE 60 > wait_timeout -> expect failures
 Bounded: (jobs + 1) requests or jobs per case, gap seconds apart, all on loopback.
@@ -63,7 +64,8 @@ def main():
     cases = {
         "worker_helper": (worker, ("proj.settings", True, args.jobs, args.gap)),
         "worker_bare": (worker, ("proj.settings_default", False, args.jobs, args.gap)),
-        "worker_settings": (worker, ("proj.settings", False, args.jobs, args.gap)),
+        "worker_engine": (worker, ("proj.settings", False, args.jobs, args.gap)),
+        "worker_settings": (worker, ("proj.settings_django_engine", False, args.jobs, args.gap)),
         "web_rendered": (web, (8001, args.jobs, args.gap)),
         "web_long_age": (web, (8002, args.jobs, args.gap)),
     }

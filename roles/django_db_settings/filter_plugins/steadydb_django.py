@@ -117,6 +117,7 @@ def app_plan(app):
         if sqlalchemy.get(key) is not None:
             engine_kwargs[key] = sqlalchemy[key]
     engine_kwargs["connect_args"] = dict(sqlalchemy["connect_args"])
+    limits = dict(app.get("limits") or {})
     return {
         "app": app["name"],
         "env_file": app["env_file"],
@@ -128,8 +129,34 @@ def app_plan(app):
         "CONN_HEALTH_CHECKS": bool(app["conn_health_checks"]),
         "OPTIONS": dict(app["options"]),
         "engine_kwargs": engine_kwargs,
-        "limits": dict(app.get("limits") or {}),
+        "limits": limits,
+        "engine": app.get("engine", "steadydb"),
+        "idle_close_after": idle_close_after(limits, app["conn_max_age"]),
+        "connect_retry": connect_retry(limits, app.get("connect_retry", True), app.get("server_start_seconds", 10)),
     }
+
+
+def idle_close_after(limits, conn_max_age):
+    """Seconds of idleness after which the steadydb engine closes a connection before
+    reusing it: the plan's effective idle timeout minus its margin (at least 1 s), so
+    the close comes before the server's; CONN_MAX_AGE when the plan lacks them."""
+    idle, margin = limits.get("effective_idle_timeout"), limits.get("margin_seconds")
+    if isinstance(idle, int) and idle > 0:
+        return max(1, idle - max(margin if isinstance(margin, int) else 1, 1))
+    return conn_max_age or None
+
+
+def connect_retry(limits, enabled, start_seconds):
+    """The connect-retry budgets (seconds) the plan implies, or None when disabled:
+    web = the unit's RestartSec (plan.systemd; 2 s, the plan's default, when absent) +
+    the server's start time; worker = three times that (room for two more start
+    attempts), as a job can wait longer than a request."""
+    if not enabled:
+        return None
+    restart = limits.get("restart_sec")
+    restart = restart if isinstance(restart, (int, float)) and restart >= 0 else 2
+    web = restart + start_seconds
+    return {"web": web, "worker": 3 * web}
 
 
 def database_url(user, password, host, port, name, options=None, scheme="mysql"):

@@ -10,7 +10,9 @@ import it. Modules:
 - ``rq_worker``, ``dramatiq_middleware``: one-line adapters for rq and dramatiq;
 - ``health``: the checks behind the health view and ``manage.py steadydb_health``;
 - ``burnin``: ``manage.py steadydb_burnin`` (open up to the declared peak at once);
-- ``sqla``: SQLAlchemy URL and engine.
+- ``sqla``: SQLAlchemy URL and engine;
+- ``retry``: the bounded connect retry; ``backend``: the Django engine (idle close and
+  connect retry) named in the rendered settings' ENGINE.
 
 Add ``"<project>.steadydb_app"`` to INSTALLED_APPS for the management commands.
 Edits here are overwritten by the next deploy.

@@ -7,15 +7,30 @@ until all were tried, then closes them: with the app stopped, ``n`` = the peak m
 open without a failure; beyond the cap the server answers 1226, beyond
 max_connections 1040, a server that is down 2003. Bounded: at most ``MAX_CONNECTIONS``
 connections and ``deadline`` seconds in total (each attempt is bounded by the plan's
-connect_timeout).
+connect_timeout, and never retried: the steadydb engine's connect retry is off here).
 """
 import time
 
 from django.db import connections
 
 from .health import error_number
+from .retry import no_retry
 
 MAX_CONNECTIONS = 2000
+
+
+def _open_all(wrapper, params, n, deadline_at, opened, failures, errors):
+    """Open up to n connections into ``opened``; count failures by error number."""
+    for _ in range(n):
+        if time.monotonic() > deadline_at:
+            return
+        try:
+            opened.append(wrapper.get_new_connection(params))
+        except Exception as exc:  # every driver error counts, by its number
+            code = str(error_number(exc))
+            failures[code] = failures.get(code, 0) + 1
+            if len(errors) < 5:
+                errors.append("%s: %s" % (code, str(exc)[:160]))
 
 
 def burn_in(n, alias="default", deadline=60.0):
@@ -26,19 +41,9 @@ def burn_in(n, alias="default", deadline=60.0):
     params = wrapper.get_connection_params()
     opened, failures, errors = [], {}, []
     started = time.monotonic()
-    stopped_early = False
     try:
-        for _ in range(n):
-            if time.monotonic() - started > deadline:
-                stopped_early = True
-                break
-            try:
-                opened.append(wrapper.get_new_connection(params))
-            except Exception as exc:  # every driver error counts, by its number
-                code = error_number(exc)
-                failures[str(code)] = failures.get(str(code), 0) + 1
-                if len(errors) < 5:
-                    errors.append("%s: %s" % (code, str(exc)[:160]))
+        with no_retry():
+            _open_all(wrapper, params, n, started + deadline, opened, failures, errors)
     finally:
         for raw in opened:
             try:
@@ -47,6 +52,6 @@ def burn_in(n, alias="default", deadline=60.0):
                 pass
     tried = len(opened) + sum(failures.values())
     return {"requested": n, "tried": tried, "opened": len(opened), "failures": failures,
-            "errors": errors, "stopped_at_deadline": stopped_early,
+            "errors": errors, "stopped_at_deadline": tried < n,
             "seconds": round(time.monotonic() - started, 3),
-            "ok": not failures and not stopped_early}
+            "ok": not failures and tried == n}

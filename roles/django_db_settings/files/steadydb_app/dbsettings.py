@@ -64,6 +64,13 @@ class Environment:
         return int(value)
 
 
+def engine(plan):
+    """The ENGINE: this package's backend (wherever the package sits) or Django's."""
+    if plan.get("engine", "steadydb") == "steadydb":
+        return __name__.rsplit(".", 1)[0] + ".backend"
+    return "django.db.backends.mysql"
+
+
 def database(plan):
     """The DATABASES entry of the app described by ``plan`` (the rendered data).
 
@@ -75,7 +82,7 @@ def database(plan):
         _use_pymysql()
     env = Environment(plan)
     return {
-        "ENGINE": plan.get("engine") or "django.db.backends.mysql",
+        "ENGINE": engine(plan),
         "HOST": env.get("HOST"),
         "PORT": env.port(),
         "NAME": env.get("NAME"),

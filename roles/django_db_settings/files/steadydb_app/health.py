@@ -5,14 +5,16 @@
 - ``select_1``: the server answers ``SELECT 1`` (else the MySQL error number);
 - ``idle``: the live ``@@GLOBAL.wait_timeout`` against this process's CONN_MAX_AGE. Rule:
   CONN_MAX_AGE (seconds, 0 = close after each request) is below wait_timeout; ``None``
-  (keep forever) breaks it. Otherwise the server drops reused connections (2006);
+  (keep forever) breaks it. Otherwise the server drops reused connections (2006). With
+  the steadydb engine, its idle close limit must be below wait_timeout too;
 - ``account``: the account's connections in use (its own threads in the process list)
   against its cap ``max_user_connections`` (the live session value, which is the
   account's limit when one is set) and the plan's cap. Rules: in use below the cap
   (at the cap the next connection fails with 1226); the live cap equals the plan's;
 - ``server``: uptime in seconds and version (a restart shows as a small uptime).
 
-``ok`` is false when a rule is broken; the view answers 503 then, the management command
+The probe never retries a connect (an outage shows at once). ``ok`` is false when a
+rule is broken; the view answers 503 then, the management command
 ``steadydb_health`` exits 1. Nothing secret is reported (no password, no host list).
 
     # urls.py
@@ -24,18 +26,7 @@ import time
 from django.db import DatabaseError, connections
 
 from . import registered
-
-
-def error_number(exc):
-    """The MySQL error number of a driver or Django error (2006, 1226, ...), or None."""
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        args = getattr(exc, "args", ())
-        if args and isinstance(args[0], int):
-            return args[0]
-        exc = exc.__cause__ or exc.__context__
-    return None
+from .retry import error_number, no_retry
 
 
 def _one(cursor, sql):
@@ -52,7 +43,8 @@ def check(alias="default", plan=None):
     report = {"ok": True, "alias": alias, "app": plan.get("app"), "broken": []}
     started = time.monotonic()
     try:
-        with conn.cursor() as cursor:
+        # A probe reports an outage as it is: no connect retry here.
+        with no_retry(), conn.cursor() as cursor:
             report["select_1"] = {"ok": _one(cursor, "SELECT 1") == 1}
             wait_timeout = int(_one(cursor, "SELECT @@GLOBAL.wait_timeout"))
             cap = int(_one(cursor, "SELECT @@SESSION.max_user_connections"))
@@ -69,11 +61,19 @@ def check(alias="default", plan=None):
     report["seconds"] = round(time.monotonic() - started, 3)
 
     idle_ok = conn_max_age is not None and conn_max_age < wait_timeout
-    report["idle"] = {"ok": idle_ok, "wait_timeout": wait_timeout, "CONN_MAX_AGE": conn_max_age}
+    steadydb_engine = conn.settings_dict.get("ENGINE", "").endswith("steadydb_app.backend")
+    idle_close = plan.get("idle_close_after") if steadydb_engine else None
+    report["idle"] = {"ok": idle_ok, "wait_timeout": wait_timeout, "CONN_MAX_AGE": conn_max_age,
+                      "idle_close_after": idle_close}
     if not idle_ok:
         report["broken"].append(
             "idle: CONN_MAX_AGE %s is not below the server's wait_timeout %d s: the server closes "
             "reused connections first (2006)" % (conn_max_age, wait_timeout))
+    if idle_close and idle_close >= wait_timeout:
+        report["idle"]["ok"] = False
+        report["broken"].append(
+            "idle: the engine closes idle connections after %s s, not below the server's "
+            "wait_timeout %d s (2006 after idle gaps)" % (idle_close, wait_timeout))
 
     plan_cap = (plan.get("limits") or {}).get("max_user_connections")
     account = {"in_use": in_use, "cap": cap, "plan_cap": plan_cap, "ok": True}

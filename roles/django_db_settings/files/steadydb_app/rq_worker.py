@@ -8,13 +8,13 @@ fails the next job with 2006/2013. Use either::
     rq worker --worker-class myproject.steadydb_app.rq_worker.SteadydbWorker
     rq worker --job-class myproject.steadydb_app.rq_worker.SteadydbJob   # any worker class
 
-Each job then runs between two close_old_connections() calls (skipped inside an atomic
-block, see worker.py).
+Each job then runs inside worker.db_job: between two close_old_connections() calls
+(skipped inside an atomic block), with the worker's connect-retry budget.
 """
 from rq.job import Job
 from rq.worker import SimpleWorker
 
-from .worker import close_old_connections
+from .worker import DbJob
 
 __all__ = ["SteadydbJob", "SteadydbWorker"]
 
@@ -23,11 +23,8 @@ class SteadydbJob(Job):
     """An rq Job whose perform() closes stale Django connections before and after."""
 
     def perform(self):
-        close_old_connections()
-        try:
+        with DbJob():
             return super().perform()
-        finally:
-            close_old_connections()
 
 
 class SteadydbWorker(SimpleWorker):

@@ -30,13 +30,18 @@ break the transaction (``Cannot operate on a closed database``).
 Not needed with Celery (its DjangoWorkerFixup does this around every task), with
 django_dramatiq (DbConnectionsMiddleware) or with rq's forking Worker (a new process
 per job); needed with rq's SimpleWorker (``rq_worker``), plain dramatiq
-(``dramatiq_middleware``), consumer loops, cron loops and long-lived scripts.
+(``dramatiq_middleware``), consumer loops, cron loops and long-lived scripts. With the
+steadydb engine (``backend``, the rendered default) an idle gap alone no longer breaks
+a worker; db_job still marks job boundaries: a connection left broken by a job is
+dropped at once, and connects inside a job get the worker's longer retry budget.
 """
 import contextlib
 import functools
 import inspect
 
 from django.db import connections
+
+from . import retry
 
 __all__ = ["DbJob", "db_job", "db_job_iter", "close_old_connections"]
 
@@ -59,22 +64,40 @@ async def aclose_old_connections():
 
 class DbJob(contextlib.ContextDecorator, contextlib.AbstractAsyncContextManager):
     """Context manager (``with``/``async with``) and decorator of sync and async
-    functions: close_old_connections() before and after a job."""
+    functions: close_old_connections() before and after a job. Inside, opening a
+    connection gets the worker's connect-retry budget (retry.py), not the web one."""
+
+    def __init__(self):
+        self._tokens = []
+
+    def _begin(self):
+        self._tokens.append(retry.KIND.set("worker"))
+
+    def _end(self):
+        retry.KIND.reset(self._tokens.pop())
 
     def __enter__(self):
+        self._begin()
         close_old_connections()
         return self
 
     def __exit__(self, exc_type, exc, tb):
-        close_old_connections()
+        try:
+            close_old_connections()
+        finally:
+            self._end()
         return False
 
     async def __aenter__(self):
+        self._begin()
         await aclose_old_connections()
         return self
 
     async def __aexit__(self, exc_type, exc, tb):
-        await aclose_old_connections()
+        try:
+            await aclose_old_connections()
+        finally:
+            self._end()
         return False
 
     def __call__(self, func):

@@ -1,0 +1,145 @@
+"""steadydb's Django engine (steadydb_app.backend, the rendered ENGINE) in a real Django
+project against a real MariaDB, no Ansible (the app is built as in test_app_workers.py):
+
+- a ``manage.py shell`` session idle longer than wait_timeout: its next query works with
+  the steadydb engine (idle close), fails with 2006/2013 with Django's engine;
+- the server stopped and started again 2 s later: a request-like connect (health
+  command) waits and succeeds with the steadydb engine (connect retry), fails with 2003
+  at once with Django's engine; a wrong password (1045) is never retried;
+- the per-query overhead of the engine next to a local round trip (printed; bounded).
+"""
+import json
+import os
+import subprocess
+import threading
+import time
+
+import pytest
+
+from test_app_workers import BARE, GAP, GONE_AWAY, PY, app, app_env, run  # noqa: F401
+
+pytest.importorskip("django")
+
+SHELL_SESSION = """
+import json, time
+from django.db import connection, Error
+from proj.views import error_code
+results = []
+for number in range(2):
+    if number:
+        time.sleep(%s)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT CONNECTION_ID()")
+            results.append({"ok": True, "id": cursor.fetchone()[0]})
+    except Error as exc:
+        results.append({"ok": False, "code": error_code(exc)})
+print("RESULT " + json.dumps(results))
+""" % GAP
+
+
+# One request-like query (the web budget: no db_job around it); exit 3 on a database error.
+QUERY = (
+    "import sys, django; django.setup()\n"
+    "from django.db import connection, Error\n"
+    "try:\n"
+    "    with connection.cursor() as cursor:\n"
+    "        cursor.execute('SELECT 1')\n"
+    "except Error as exc:\n"
+    "    sys.stderr.write('error %s' % (exc.args[0],)); sys.exit(3)\n"
+)
+
+
+def shell(app, settings):
+    proc = subprocess.run([PY, "manage.py", "shell", "--no-startup", "-i", "python"], input=SHELL_SESSION,
+                          cwd=app["project"], env=app_env(settings), capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")][-1]
+    return json.loads(line[len("RESULT "):])
+
+
+def test_idle_shell_session(app):
+    results = {}
+    threads = [threading.Thread(target=lambda s=s: results.__setitem__(s, shell(app, s)))
+               for s in ("proj.settings", BARE)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(150)
+    assert all(r["ok"] for r in results["proj.settings"]), results
+    assert results["proj.settings"][0]["id"] != results["proj.settings"][1]["id"]
+    assert results[BARE][0]["ok"] and not results[BARE][1]["ok"], results
+    assert results[BARE][1]["code"] in GONE_AWAY, results
+
+
+def test_connect_retry_across_a_restart(app):
+    server = app["server"]
+    server.stop()
+    restarted = threading.Event()
+
+    def start_later():
+        time.sleep(2)
+        server.start()
+        restarted.set()
+
+    starter = threading.Thread(target=start_later)
+    started = time.monotonic()
+    starter.start()
+    try:
+        bare = run(app, ["-c", QUERY], settings=BARE)
+        bare_seconds = time.monotonic() - started
+        helped = run(app, ["-c", QUERY])
+        helped_seconds = time.monotonic() - started
+        probe = run(app, ["manage.py", "steadydb_health"])
+    finally:
+        starter.join(60)
+    assert restarted.is_set()
+    # Django's engine: 2003 at once, while nothing listens.
+    assert bare.returncode == 3 and "2003" in bare.stderr, bare.stderr[-2000:]
+    assert bare_seconds < 3
+    # steadydb's engine: the connect waited for the server (budget RestartSec 2 + start 10).
+    assert helped.returncode == 0, helped.stdout + helped.stderr[-2000:]
+    assert 1.5 <= helped_seconds < 14
+    assert probe.returncode == 0, probe.stdout  # the health probe after the restart
+    for sql in ("SET GLOBAL wait_timeout = 2", "SET GLOBAL interactive_timeout = 2"):
+        server.query(sql)
+
+
+def test_wrong_password_is_not_retried(app):
+    env = app_env()
+    env["DB_PASSWORD"] = "wrong"
+    started = time.monotonic()
+    proc = subprocess.run([PY, "-c", QUERY], cwd=app["project"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 3 and "1045" in proc.stderr
+    assert time.monotonic() - started < 8  # interpreter + Django start; no 12 s retry
+
+
+OVERHEAD = r'''
+import json, time
+from django.db import connection
+with connection.cursor() as cursor:
+    best = None
+    for _ in range(5):
+        started = time.perf_counter()
+        for _ in range(400):
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        took = (time.perf_counter() - started) / 400
+        best = took if best is None else min(best, took)
+print("RESULT " + json.dumps(best))
+'''
+
+
+def test_engine_overhead_per_query(app):
+    got = {}
+    for settings in ("proj.settings", BARE, "proj.settings", BARE):
+        proc = run(app, ["-c", "import django; django.setup(); exec(%r)" % OVERHEAD], settings=settings)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        best = json.loads(proc.stdout.split("RESULT ")[-1])
+        got[settings] = min(best, got.get(settings, best))
+    overhead = got["proj.settings"] - got[BARE]
+    print("round trip %.1f us (Django engine), %.1f us (steadydb engine), overhead %.1f us"
+          % (got[BARE] * 1e6, got["proj.settings"] * 1e6, overhead * 1e6))
+    # Two clock reads and a comparison: noise next to a round trip, even on a busy host.
+    assert overhead < max(0.25 * got[BARE], 20e-6), got
