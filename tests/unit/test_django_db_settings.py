@@ -586,6 +586,15 @@ def test_password_with_newline_refused(tmp_path):
     assert written(tmp_path) == []
 
 
+def test_password_with_other_line_break_refused(tmp_path):
+    # U+0085 (NEL): django-environ splits lines on it (str.splitlines).
+    apps = [app_entry(tmp_path, "web", password_var="vault_good")]
+    rc, out = run_role(tmp_path, apps, {"web": app_plan("web")}, {"vault_good": "nel\x85secret"})
+    assert rc != 0 and "app 'web': the password contains a line break character" in out
+    assert "secret" not in out
+    assert written(tmp_path) == []
+
+
 # --- env file merge rule ------------------------------------------------------------------
 
 def test_merge_keeps_the_deploys_keys(tmp_path):
@@ -789,3 +798,19 @@ def test_env_block_writes_the_role_key_list_in_order():
     assert [line.split("=", 1)[0] for line in lines] == FILTERS.env_keys("DB_", "DATABASE_URL")
     assert lines[4] == 'DB_PASSWORD="p{{ 1 }}\'"'
     assert lines[6] == "DB_CONN_HEALTH_CHECKS='False'"
+
+
+def test_idle_close_after_and_connect_retry_from_the_plan():
+    assert FILTERS.idle_close_after({"effective_idle_timeout": 300, "margin_seconds": 20}, 250) == 280
+    assert FILTERS.idle_close_after({"effective_idle_timeout": 2, "margin_seconds": None}, 1) == 1
+    assert FILTERS.idle_close_after({"effective_idle_timeout": 1, "margin_seconds": 5}, 0) == 1
+    assert FILTERS.idle_close_after({}, 60) == 60 and FILTERS.idle_close_after({}, 0) is None
+    assert FILTERS.connect_retry({"restart_sec": 5}, True, 10) == {"web": 15, "worker": 45}
+    assert FILTERS.connect_retry({}, True, 3) == {"web": 5, "worker": 15}
+    assert FILTERS.connect_retry({"restart_sec": 5}, False, 10) is None
+
+
+def test_env_readers_and_reason_filters():
+    assert FILTERS.env_readers("plain") == list(FILTERS.ENVFILE.READERS)
+    assert FILTERS.env_readers("two\x85lines") is None
+    assert "line break" in FILTERS.env_reason("two\x85lines")
