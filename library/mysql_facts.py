@@ -45,16 +45,16 @@ options:
       - V(server) reads everything above; the login needs C(SELECT) on C(mysql.user) for
         O(accounts) and should run on the database host for RV(ansible_facts.mysql.host)
         and RV(ansible_facts.mysql.unit).
-      - V(account) reads only what an unprivileged account can see, for a managed database
-        (a hosting provider's server, steadydb managed mode): the session values of
+      - "V(account) reads only what an unprivileged account can see, for a managed database
+        (a hosting provider's server, steadydb managed mode). It reads the session values of
         C(max_user_connections) (the account's own cap when it has one, else the global
         value, on MariaDB and MySQL alike), C(wait_timeout), C(interactive_timeout),
         C(net_read_timeout), C(net_write_timeout), and C(max_connections), the version and
-        C(CURRENT_USER()), reported in RV(ansible_facts.mysql.account). Status counters,
+        the account from C(SELECT CURRENT_USER), reported in RV(ansible_facts.mysql.account). Status counters,
         the own connections in C(information_schema.PROCESSLIST) and O(accounts) are read
         when the account may; a missing privilege (errors 1142, 1143, 1227, 1044) leaves
         them empty with a warning instead of failing. Host memory and the unit are not
-        read (the server is not this machine).
+        read (the server is not this machine)."
     type: str
     choices: [server, account]
     default: server

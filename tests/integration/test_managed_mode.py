@@ -174,6 +174,13 @@ def test_audit_runs_as_the_app_account(provider, tmp_path):
     assert rc != 0
     codes = [f["code"] for f in json.loads(report.read_text())["findings"]]
     assert "client_outlives_server" in codes, codes
+    # The provider lowers the account's cap below the declared demand (4): 1226 predicted.
+    provider.query("SET GLOBAL wait_timeout = 300")
+    provider.query("ALTER USER 'app'@'%' WITH MAX_USER_CONNECTIONS 3")
+    rc, out = playbook("audit-db.yml", inv)
+    assert rc != 0
+    assert "1 web hosts x 2 processes x 2 threads = 4" in out, out[-3000:]
+    assert "exceeds the cap of account app@%, 3" in out
 
 
 def test_the_shipped_managed_inventory(provider, tmp_path):
