@@ -19,11 +19,20 @@ name=steadydb-demo
 image=localhost/steadydb:bookworm
 state=.cache/demo
 mkdir -p "$state"
+# The README's 1 GB droplet: the kernel enforces 1 GiB (no swap) on everything in the
+# container, whatever the machine's RAM; the plan reads that limit (mysql_facts host.
+# mem_limit_bytes) and fits it. A container from before the limit is made again.
+memory=1073741824
 
+if podman container exists "$name" &&
+   [ "$(podman container inspect -f '{{.HostConfig.Memory}}' "$name")" != "$memory" ]; then
+  echo "demo: recreating container $name with a 1 GiB memory limit"
+  podman rm -f "$name" >/dev/null
+fi
 if ! podman container exists "$name"; then
   echo "demo: creating container $name from $image"
   podman run -d --name "$name" --hostname "$name" --label steadydb.demo=1 \
-    --systemd=always --network none \
+    --systemd=always --network none --memory "$memory" --memory-swap "$memory" \
     --ulimit nofile=10000:10000 --ulimit nproc=4096:4096 \
     "$image" /sbin/init >/dev/null
 elif [ "$(podman container inspect -f '{{.State.Running}}' "$name")" != true ]; then
