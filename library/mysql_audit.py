@@ -95,7 +95,7 @@ findings:
           C(oom_not_in_force) (the unit's C(OOMScoreAdjust) is not the running server's
           C(oom_score_adj); C(live) and C(unit) hold both values), C(memory_over_limit)
           (the live worst case in bytes as C(live), over C(allowed); C(limit) and
-          C(limit_source) say whose RAM: C(MemTotal) or the cgroup limit).
+          C(limit_source) say whose RAM, C(MemTotal) or the cgroup limit).
       type: str
     message:
       description: One sentence saying what is wrong and what it leads to.
