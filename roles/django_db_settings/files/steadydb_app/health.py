@@ -35,6 +35,31 @@ def _one(cursor, sql):
     return row[0] if row else None
 
 
+GONE_AWAY = (2006, 2013, 4031)
+
+
+def _measure(conn):
+    # A probe reports an outage as it is: no connect retry here.
+    with no_retry(), conn.cursor() as cursor:
+        if _one(cursor, "SELECT 1") != 1:
+            raise RuntimeError("SELECT 1 did not return 1")
+        wait_timeout = int(_one(cursor, "SELECT @@GLOBAL.wait_timeout"))
+        cap = int(_one(cursor, "SELECT @@SESSION.max_user_connections"))
+        in_use = int(_one(cursor, "SELECT COUNT(*) FROM information_schema.PROCESSLIST "
+                                  "WHERE USER = SUBSTRING_INDEX(CURRENT_USER(), '@', 1)"))
+        cursor.execute("SHOW GLOBAL STATUS LIKE 'Uptime'")
+        uptime = int(cursor.fetchone()[1])
+        version = _one(cursor, "SELECT VERSION()")
+    return wait_timeout, cap, in_use, uptime, version
+
+
+def _down(report, code, started):
+    report.update(ok=False, select_1={"ok": False, "error": code})
+    report["broken"].append("select_1: the server did not answer (error %s)" % code)
+    report["seconds"] = round(time.monotonic() - started, 3)
+    return report
+
+
 def check(alias="default", plan=None):
     """The health report (a dict, JSON-ready) of database ``alias``."""
     plan = registered() if plan is None else plan
@@ -43,21 +68,22 @@ def check(alias="default", plan=None):
     report = {"ok": True, "alias": alias, "app": plan.get("app"), "broken": []}
     started = time.monotonic()
     try:
-        # A probe reports an outage as it is: no connect retry here.
-        with no_retry(), conn.cursor() as cursor:
-            report["select_1"] = {"ok": _one(cursor, "SELECT 1") == 1}
-            wait_timeout = int(_one(cursor, "SELECT @@GLOBAL.wait_timeout"))
-            cap = int(_one(cursor, "SELECT @@SESSION.max_user_connections"))
-            in_use = int(_one(cursor, "SELECT COUNT(*) FROM information_schema.PROCESSLIST "
-                                      "WHERE USER = SUBSTRING_INDEX(CURRENT_USER(), '@', 1)"))
-            cursor.execute("SHOW GLOBAL STATUS LIKE 'Uptime'")
-            uptime = int(cursor.fetchone()[1])
-            version = _one(cursor, "SELECT VERSION()")
+        values = _measure(conn)
     except DatabaseError as exc:
-        report.update(ok=False, select_1={"ok": False, "error": error_number(exc)},
-                      broken=["select_1: the server did not answer (error %s)" % error_number(exc)])
-        report["seconds"] = round(time.monotonic() - started, 3)
-        return report
+        code = error_number(exc)
+        if code not in GONE_AWAY:
+            return _down(report, code, started)
+        # The reused connection had been dropped by the server (what CONN_MAX_AGE above
+        # wait_timeout does): say so, then check the rules on a new connection.
+        report["broken"].append("select_1: the reused connection had been dropped by the server (%s)" % code)
+        report["stale_connection"] = code
+        conn.close()
+        try:
+            values = _measure(conn)
+        except DatabaseError as exc2:
+            return _down(report, error_number(exc2), started)
+    wait_timeout, cap, in_use, uptime, version = values
+    report["select_1"] = {"ok": "stale_connection" not in report}
     report["seconds"] = round(time.monotonic() - started, 3)
 
     idle_ok = conn_max_age is not None and conn_max_age < wait_timeout
