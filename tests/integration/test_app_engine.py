@@ -9,7 +9,6 @@ project against a real MariaDB, no Ansible (the app is built as in test_app_work
 - the per-query overhead of the engine next to a local round trip (printed; bounded).
 """
 import json
-import os
 import subprocess
 import threading
 import time

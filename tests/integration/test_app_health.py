@@ -10,9 +10,7 @@ is built as in test_app_workers.py).
   5 connections give 3 opened and 2 failures 1226; a stopped server gives 2003.
 """
 import json
-import os
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
