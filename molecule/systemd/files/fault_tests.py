@@ -197,6 +197,7 @@ def kill_and_time(unit, label, limit):
         "connect_attempts": attempts,
         "restart_policy": before.get("Restart"),
         "restart_usec": before.get("RestartUSec"),
+        "restart_seconds": seconds(before.get("RestartUSec") or "0"),
         "automatic_restarts": int(after.get("NRestarts") or 0) - int(before.get("NRestarts") or 0),
         "state_after": f"{after.get('ActiveState')}/{after.get('SubState')}",
         "last_error": "" if seconds is not None else last_error,
