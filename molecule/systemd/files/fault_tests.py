@@ -176,14 +176,14 @@ def kill_and_time(unit, label, limit):
         return {"label": label, "recovered": False, "error": "unit has no MainPID"}
     start = time.monotonic()
     os.kill(old_pid, signal.SIGKILL)
-    attempts, last_error, seconds = 0, "", None
+    attempts, last_error, back_after = 0, "", None
     while time.monotonic() - start < limit:
         attempts += 1
         try:
             if connect_ok():
                 new_pid = int(show(unit, "MainPID").get("MainPID") or 0)
                 if new_pid and new_pid != old_pid:
-                    seconds = round(time.monotonic() - start, 2)
+                    back_after = round(time.monotonic() - start, 2)
                     break
         except Exception as exc:  # noqa: BLE001 - any failure means "not back yet"
             last_error = str(exc)[:160]
@@ -191,8 +191,8 @@ def kill_and_time(unit, label, limit):
     after = show(unit, "NRestarts", "ActiveState", "SubState")
     return {
         "label": label,
-        "recovered": seconds is not None,
-        "seconds": seconds,
+        "recovered": back_after is not None,
+        "seconds": back_after,
         "limit_seconds": limit,
         "connect_attempts": attempts,
         "restart_policy": before.get("Restart"),
@@ -200,7 +200,7 @@ def kill_and_time(unit, label, limit):
         "restart_seconds": seconds(before.get("RestartUSec") or "0"),
         "automatic_restarts": int(after.get("NRestarts") or 0) - int(before.get("NRestarts") or 0),
         "state_after": f"{after.get('ActiveState')}/{after.get('SubState')}",
-        "last_error": "" if seconds is not None else last_error,
+        "last_error": "" if back_after is not None else last_error,
     }
 
 
