@@ -636,6 +636,41 @@ def client_max_ages(app, effective_idle, wait_timeout, upstream, min_margin=60):
 
 # --- the plan --------------------------------------------------------------------------
 
+def app_entry(app, demand, cap, effective_idle, longest, margin, conn_max_age, pool_recycle,
+              options):
+    """One app's part of the plan: what the app side renders (Django, SQLAlchemy) and why.
+
+    Shared by the self-hosted and the managed plan, so both hand the app-side role the
+    same keys.
+    """
+    return {
+        "db_user": app["db_user"],
+        "db_user_host": app["db_user_host"],
+        "db_name": app["db_name"],
+        "asgi": app["asgi"],
+        "demand": demand,
+        "demand_web": web_demand(app),
+        "demand_workers": worker_demand(app),
+        "kind": app_kind(app),
+        "max_user_connections": cap,
+        "effective_idle_timeout": effective_idle,
+        "longest_idle_seconds": longest,
+        "margin_seconds": margin,
+        "django": {
+            "CONN_MAX_AGE": conn_max_age,
+            "CONN_HEALTH_CHECKS": conn_max_age != 0,
+            "OPTIONS": dict(options),
+        },
+        "sqlalchemy": {
+            "pool_recycle": pool_recycle,
+            "pool_pre_ping": True,
+            "pool_size": pool_size(app),
+            "max_overflow": 0,
+            "connect_args": dict(options),
+        },
+    }
+
+
 def build_plan(facts, demand, policy=None, extra_variables=None):
     """Return the plan dict (docs/architecture.md) or raise PlanError.
 
@@ -779,32 +814,8 @@ def build_plan(facts, demand, policy=None, extra_variables=None):
         max_client_timeout = max(max_client_timeout, timeout)
         options = {"connect_timeout": connect_timeout, "read_timeout": timeout,
                    "write_timeout": timeout}
-        plan_apps[name] = {
-            "db_user": app["db_user"],
-            "db_user_host": app["db_user_host"],
-            "db_name": app["db_name"],
-            "asgi": app["asgi"],
-            "demand": demand_i,
-            "demand_web": web_demand(app),
-            "demand_workers": worker_demand(app),
-            "kind": app_kind(app),
-            "max_user_connections": caps[name],
-            "effective_idle_timeout": effective_idle,
-            "longest_idle_seconds": longest,
-            "margin_seconds": margin,
-            "django": {
-                "CONN_MAX_AGE": conn_max_age,
-                "CONN_HEALTH_CHECKS": conn_max_age != 0,
-                "OPTIONS": dict(options),
-            },
-            "sqlalchemy": {
-                "pool_recycle": pool_recycle,
-                "pool_pre_ping": True,
-                "pool_size": pool_size(app),
-                "max_overflow": 0,
-                "connect_args": dict(options),
-            },
-        }
+        plan_apps[name] = app_entry(app, demand_i, caps[name], effective_idle, longest, margin,
+                                    conn_max_age, pool_recycle, options)
         account = accounts.get("%s@%s" % (app["db_user"], app["db_user_host"]))
         if isinstance(account, dict) and account.get("exists") is False:
             warnings.append("app %s: the account %s@%s does not exist on the server yet; its "
@@ -1471,26 +1482,10 @@ def build_managed_plan(facts, demand, policy=None, extra_variables=None,
                 "net_read_timeout=%d, net_write_timeout=%d\" to the app's init_command"
                 % (name, net_read, net_write, NET_READ_FLOOR, max(NET_WRITE_FLOOR, timeout),
                    timeout, NET_READ_FLOOR, max(NET_WRITE_FLOOR, timeout)))
-        plan_apps[name] = {
-            "db_user": app["db_user"],
-            "db_user_host": app["db_user_host"],
-            "db_name": app["db_name"],
-            "asgi": app["asgi"],
-            "demand": demand_i,
-            "demand_web": web_demand(app),
-            "demand_workers": worker_demand(app),
-            "kind": app_kind(app),
-            "max_user_connections": cap,
-            "cap_overrun": name in overrun,
-            "effective_idle_timeout": effective_idle,
-            "longest_idle_seconds": longest,
-            "margin_seconds": idle_margin(effective_idle, longest, p["min_margin_seconds"]),
-            "django": {"CONN_MAX_AGE": conn_max_age, "CONN_HEALTH_CHECKS": conn_max_age != 0,
-                       "OPTIONS": dict(options)},
-            "sqlalchemy": {"pool_recycle": pool_recycle, "pool_pre_ping": True,
-                           "pool_size": pool_size(app), "max_overflow": 0,
-                           "connect_args": dict(options)},
-        }
+        plan_apps[name] = app_entry(app, demand_i, cap, effective_idle, longest,
+                                    idle_margin(effective_idle, longest, p["min_margin_seconds"]),
+                                    conn_max_age, pool_recycle, options)
+        plan_apps[name]["cap_overrun"] = name in overrun
     return {
         "mode": "managed",
         "flavor": str(facts.get("flavor") or ""),
