@@ -102,6 +102,16 @@ options:
       a drop-in the task owns entirely).
     type: bool
     default: false
+  keep:
+    description:
+      - With O(exclusive), options of O(section) left as they are when O(options) does not
+        name them.
+      - The plan lists here the buffer sizes its memory budget may shrink
+        (C(server.keep_if_present)): a rerun measures the shrunk live sizes, which now fit
+        and need no change, and must not drop the lines that set them.
+    type: list
+    elements: str
+    default: []
   create:
     description: Create the file when it does not exist (mode C(0644) unless O(mode) is
       given; mysqld ignores world-writable option files).
@@ -580,6 +590,7 @@ def main():
             section=dict(type="str", default="mysqld"),
             options=dict(type="dict", default={}),
             exclusive=dict(type="bool", default=False),
+            keep=dict(type="list", elements="str", default=[], no_log=False),
             create=dict(type="bool", default=True),
             header=dict(type="str"),
             backup=dict(type="bool", default=False),
@@ -623,7 +634,8 @@ def main():
     except OptionFileError as exc:
         module.fail_json(msg="Refused, nothing was changed in %s: %s." % (path, exc), **result)
     try:
-        new_text, changes = edit(old_text, section, params["options"], params["exclusive"])
+        new_text, changes = edit(old_text, section, params["options"], params["exclusive"],
+                                 params["keep"])
     except OptionFileError as exc:
         module.fail_json(msg="%s is not a valid option file, nothing was changed: %s. Fix the "
                              "file by hand (mysqld would refuse it too)." % (path, exc), **result)

@@ -347,14 +347,23 @@ plan:
             - Variable name (underscore form) to planned value, always C(wait_timeout),
               C(interactive_timeout), C(max_connections), C(net_read_timeout),
               C(net_write_timeout), C(thread_cache_size), C(table_open_cache),
-              C(open_files_limit), C(max_connect_errors); C(innodb_buffer_pool_size) only
-              when the memory budget shrinks it.
+              C(open_files_limit), C(max_connect_errors); C(innodb_buffer_pool_size),
+              C(key_buffer_size) and C(aria_pagecache_buffer_size) only when the memory
+              budget shrinks them.
           type: dict
           sample: {wait_timeout: 28800, interactive_timeout: 28800, max_connections: 23}
         dynamic:
           description: Same keys as RV(plan.server.variables); true when SET GLOBAL works at runtime.
           type: dict
           sample: {wait_timeout: true, open_files_limit: false}
+        keep_if_present:
+          description:
+            - The buffer sizes the memory budget may shrink; the drop-in keeps their lines
+              when this plan does not set them (a shrink of an earlier run, which the
+              budget measured now relies on). Empty when shrinking is not allowed.
+          type: list
+          elements: str
+          sample: [aria_pagecache_buffer_size, innodb_buffer_pool_size, key_buffer_size]
         user_limits:
           description: One entry per app account; the sum of the caps is at most C(max_connections) - reserve.
           type: list

@@ -269,7 +269,7 @@ def check_request(section, options):
     return wanted
 
 
-def edit(text, section, options, exclusive=False):
+def edit(text, section, options, exclusive=False, keep=()):
     """Set ``options`` ({name: value, None = remove}) in ``section`` of ``text``.
 
     Returns ``(new_text, changes)``; ``changes`` is a list of
@@ -280,7 +280,10 @@ def edit(text, section, options, exclusive=False):
     equal value (``128M`` vs ``134217728``, ``max-connections`` vs ``max_connections``) is
     left untouched. When the section holds the option more than once, the first line is
     updated and the later ones, which would win, are removed. ``exclusive`` removes
-    options of the section that ``options`` does not name. Raises OptionFileError for a
+    options of the section that ``options`` does not name, except those ``keep`` names
+    (a buffer size a previous plan shrank: the plan that now fits was measured with it,
+    so dropping its line would bring the old size, and the OOM, back at the next start).
+    Raises OptionFileError for a
     request ``check_request`` refuses, or a file mysqld would refuse.
     """
     wanted = check_request(section, options)
@@ -314,8 +317,9 @@ def edit(text, section, options, exclusive=False):
             changes.append({"option": key, "before": None, "after": value})
 
     if exclusive:
+        kept = set(option_key(name) for name in keep)
         for key, where in present.items():
-            if key not in wanted:
+            if key not in wanted and key not in kept:
                 drop.update(where)
                 changes.append({"option": key, "before": lines[where[-1]].value, "after": None})
 

@@ -910,6 +910,10 @@ def build_plan(facts, demand, policy=None, extra_variables=None):
         "server": {
             "variables": server_vars,
             "dynamic": dynamic,
+            # Lines of the drop-in a rerun keeps when it does not set them (a shrink of
+            # an earlier run that the measured budget now relies on).
+            "keep_if_present": sorted(CACHE_SHRINK_ORDER + ("innodb_buffer_pool_size",))
+            if p["allow_buffer_pool_shrink"] else [],
             "user_limits": [
                 {"app": app["name"], "user": app["db_user"], "host": app["db_user_host"],
                  "max_user_connections": caps[app["name"]]}
@@ -1491,7 +1495,7 @@ def build_managed_plan(facts, demand, policy=None, extra_variables=None,
         "flavor": str(facts.get("flavor") or ""),
         "version": _version(facts),
         # Nothing to set on the server: the apply stages have nothing to do.
-        "server": {"variables": {}, "dynamic": {}, "user_limits": []},
+        "server": {"variables": {}, "dynamic": {}, "keep_if_present": [], "user_limits": []},
         "account": {"user": account.get("user"), "host": account.get("host"),
                     "max_user_connections": cap, "cap_source": cap_source,
                     "wait_timeout": wait_timeout,

@@ -142,6 +142,17 @@ def test_remove_and_exclusive():
     assert set(c["option"] for c in changes) == {"b", "c"}
 
 
+def test_exclusive_keeps_what_keep_names_in_either_spelling():
+    text = "[mysqld]\na = 1\nkey-buffer-size = 8M\nc = 3\n"
+    new, changes = edit(text, "mysqld", {"a": 1}, exclusive=True, keep=["key_buffer_size"])
+    assert new == "[mysqld]\na = 1\nkey-buffer-size = 8M\n"
+    assert changes == [{"option": "c", "before": "3", "after": None}]
+    # A kept option the plan does set is set like any other.
+    new, _ = edit(text, "mysqld", {"key_buffer_size": "16M"}, exclusive=True,
+                  keep=["key_buffer_size"])
+    assert new == "[mysqld]\nkey-buffer-size = 16M\n"
+
+
 def test_additions_go_after_the_last_option_not_before_the_next_sections_comment():
     text = "[mysqld]\na = 1\n\n# client settings\n[client]\nuser = x\n"
     new, _ = edit(text, "mysqld", {"b": 2})

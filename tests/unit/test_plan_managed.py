@@ -48,7 +48,8 @@ def test_300_s_provider_gives_client_ages_below_300():
 
 def test_no_server_variables_caps_memory_or_systemd():
     plan = build_managed_plan(facts(), demand())
-    assert plan["server"] == {"variables": {}, "dynamic": {}, "user_limits": []}
+    assert plan["server"] == {"variables": {}, "dynamic": {}, "keep_if_present": [],
+                              "user_limits": []}
     assert "systemd" not in plan and "memory" not in plan
 
 

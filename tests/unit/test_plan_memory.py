@@ -194,3 +194,43 @@ def test_no_shrink_allowed_refuses_and_keeps_the_caches():
     with pytest.raises(PlanError) as err:
         build_plan(facts, field_demand(db_host_shared=True), {"allow_buffer_pool_shrink": False})
     assert "(cgroup limit: %s)" % CGROUP in str(err.value)
+
+
+def _applied(facts, plan):
+    """The facts of the same server after the plan's variables are in force."""
+    again = {key: (dict(value) if isinstance(value, dict) else value)
+             for key, value in facts.items()}
+    again["variables"] = dict(facts["variables"], **plan["server"]["variables"])
+    return again
+
+
+def test_a_plan_that_shrank_buffers_is_a_fixed_point():
+    # Molecule `default` with --memory=1g: the first run shrank the key buffer, the Aria
+    # cache and the buffer pool; the rerun planned from the shrunk live values (which now
+    # fit), left them out, and the exclusive drop-in dropped their lines: idempotence
+    # failed, and the next restart would have brought the old sizes back (and the OOM).
+    from ansible.module_utils.steadydb.option_file import edit
+
+    facts = container_facts()
+    first = build_plan(facts, field_demand(db_host_shared=True))
+    shrunk = set(first["memory"]["shrunk"])
+    assert {"innodb_buffer_pool_size", "key_buffer_size"} <= shrunk
+    dropin, _ = edit("", "mysqld", first["server"]["variables"], exclusive=True,
+                     keep=first["server"]["keep_if_present"])
+
+    second = build_plan(_applied(facts, first), field_demand(db_host_shared=True))
+    assert second["memory"]["fits"] and not second["memory"]["shrunk"]
+    rerun, changes = edit(dropin, "mysqld", second["server"]["variables"], exclusive=True,
+                          keep=second["server"]["keep_if_present"])
+    assert changes == [] and rerun == dropin
+    for key in shrunk:
+        assert "%s = " % key in rerun
+
+
+def test_only_the_sizes_the_budget_may_shrink_are_kept():
+    plan = build_plan(container_facts(), field_demand(db_host_shared=True))
+    assert plan["server"]["keep_if_present"] == [
+        "aria_pagecache_buffer_size", "innodb_buffer_pool_size", "key_buffer_size"]
+    fixed = build_plan(container_facts(), field_demand(),
+                       {"allow_buffer_pool_shrink": False, "mem_total_bytes": 64 * GIB})
+    assert fixed["server"]["keep_if_present"] == []
