@@ -656,6 +656,27 @@ def test_check_mode_writes_nothing_and_hides_the_password(tmp_path):
     assert "hidden-pw-123" not in out
 
 
+def test_check_diff_shows_the_env_change_with_secrets_masked(tmp_path):
+    # Before: "changed" and no diff at all. Now the diff names the keys, shows the plan's
+    # settings and hides the password, the URL and the deploy's own lines.
+    app = app_entry(tmp_path, "web", password_var="vault_good")
+    with open(app["env_file"], "w") as f:
+        f.write("SENTRY_DSN=https://deploy-secret@sentry\n")
+    rc, out = run_role(tmp_path, [app], {"web": app_plan("web", conn_max_age=240)},
+                       {"vault_good": "hidden-pw-123"}, check=True)
+    assert rc == 0, out
+    assert "%s (before)" % app["env_file"] in out
+    assert "+DB_CONN_MAX_AGE='240'" in out
+    assert "+DB_PASSWORD=********" in out and "+DATABASE_URL=********" in out
+    assert "hidden-pw-123" not in out and "deploy-secret" not in out
+    rc, out = run_role(tmp_path, [app], {"web": app_plan("web", conn_max_age=240)},
+                       {"vault_good": "hidden-pw-123"}, check=False)
+    assert rc == 0, out
+    rc, out = run_role(tmp_path, [app], {"web": app_plan("web", conn_max_age=240)},
+                       {"vault_good": "hidden-pw-123"}, check=True)
+    assert "(before)" not in out  # nothing changes, nothing shown
+
+
 # --- filters ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("value", list(PASSWORDS.values()) + ["", "'", '"', "\\", "$", "a'b\"c"])

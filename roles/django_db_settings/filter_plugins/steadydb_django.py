@@ -18,6 +18,7 @@ __metaclass__ = type
 import importlib.util
 import os
 import pprint
+import difflib
 import re
 
 from urllib.parse import quote
@@ -280,6 +281,46 @@ def env_split(text, managed_keys, begin_marker, end_marker):
     }
 
 
+MASK = "********"
+
+
+def _masked(line, shown_keys):
+    """``line`` with its value hidden unless its key is one of ``shown_keys``."""
+    match = _ASSIGN.match(line)
+    if not match:
+        # A comment, a blank line or a marker; anything else (a continuation line of a
+        # multi-line value, say) may be part of a secret.
+        stripped = line.strip()
+        return line if not stripped or stripped.startswith("#") else MASK
+    if match.group(1) in shown_keys:
+        return line
+    return line[:match.end()] + MASK
+
+
+def env_masked_diff(old_text, new_text, app, path="env file"):
+    """A unified diff of an env file with every value hidden but the plan's settings.
+
+    Shown in clear: the non-secret keys of the app's managed block (HOST, PORT, NAME,
+    USER, CONN_MAX_AGE, ...). Hidden: the password, the URL variable (it holds the
+    password) and every line of the deploy's own (REDIS_PASS, SENTRY_DSN, ...). The diff
+    is made from the real texts, then masked, so a changed password still shows as a
+    changed line: ``-DB_PASSWORD=********`` / ``+DB_PASSWORD=********``. Returns the
+    diff as one text ("" when nothing changes), shown as a block by the YAML callback.
+    """
+    prefix = app["env_prefix"]
+    shown = set(prefix + suffix for suffix in ENV_KEY_SUFFIXES if suffix not in SECRET_SUFFIXES)
+    old_lines = (old_text or "").splitlines()
+    new_lines = (new_text or "").splitlines()
+    out = []
+    for line in difflib.unified_diff(old_lines, new_lines, "%s (before)" % path,
+                                     "%s (after)" % path, n=1, lineterm=""):
+        if line.startswith(("---", "+++", "@@")):
+            out.append(line)
+        else:
+            out.append(line[0] + _masked(line[1:], shown))
+    return "\n".join(out)
+
+
 class FilterModule(object):
     """steadydb django_db_settings filters."""
 
@@ -296,4 +337,5 @@ class FilterModule(object):
             "steadydb_env_keys": env_keys,
             "steadydb_env_markers": env_markers,
             "steadydb_env_block": env_block,
+            "steadydb_env_masked_diff": env_masked_diff,
         }
