@@ -182,5 +182,8 @@ def test_audit_db_through_the_collection(project, mariadb):
     with open(report) as handle:
         data = json.load(handle)
     assert set(data["counts"]) >= {"critical", "warning"}
+    # The version comes from the installed collection's MANIFEST.json.
+    with open(os.path.join(REPO, "galaxy.yml")) as handle:
+        assert "version: %s\n" % data["steadydb_version"] in handle.read()
     if proc.returncode != 0:
         assert "critical finding(s) on db1" in proc.stdout + proc.stderr, proc.stdout[-4000:]

@@ -221,3 +221,30 @@ def test_the_shipped_managed_inventory(provider, tmp_path):
     assert env["DB_CONN_MAX_AGE"] == "180" and env["DB_PASSWORD"] == PASSWORD
     assert "demand 9 of cap 10" in out and "headroom" in out
     assert server_state(provider) == before
+
+
+def test_audit_reports_of_several_hosts_do_not_overwrite_each_other(provider, tmp_path):
+    # Before: every db host wrote the same path, the last one won, and a report said
+    # neither when nor by which steadydb it was made.
+    inv = inventory(tmp_path, provider, APPS)
+    data = yaml.safe_load(open(inv))
+    data["all"]["children"]["db"]["hosts"]["provider-db2"] = {"ansible_connection": "local"}
+    open(inv, "w").write(yaml.safe_dump(data))
+    rc, out = playbook("harden-db.yml", inv)
+    assert rc == 0, out[-3000:]
+    single = tmp_path / "audit.json"
+    playbook("audit-db.yml", inv, "-e", "steadydb_audit_report=%s" % single)
+    per_host = sorted(p.name for p in tmp_path.glob("audit-*.json"))
+    assert per_host == ["audit-provider-db.json", "audit-provider-db2.json"], per_host
+    assert not single.exists()
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    playbook("audit-db.yml", inv, "-e", "steadydb_audit_report=%s/" % reports)
+    written = sorted(reports.glob("steadydb-audit-*.json"))
+    assert len(written) == 2, written
+    for path in written:
+        report = json.loads(path.read_text())
+        assert path.name.startswith("steadydb-audit-%s-" % report["host"])
+        assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", report["generated_at"])
+        assert report["steadydb_version"] != "unknown"
+        assert set(report) == {"host", "generated_at", "steadydb_version", "counts", "findings"}
