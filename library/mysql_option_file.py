@@ -107,7 +107,7 @@ options:
       - With O(exclusive), options of O(section) left as they are when O(options) does not
         name them.
       - The plan lists here the buffer sizes its memory budget may shrink
-        (C(server.keep_if_present)): a rerun measures the shrunk live sizes, which now fit
+        (C(server.keep_if_present)). A rerun measures the shrunk live sizes, which now fit
         and need no change, and must not drop the lines that set them.
     type: list
     elements: str
