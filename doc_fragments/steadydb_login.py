@@ -7,10 +7,6 @@ Built once in module_utils/steadydb/connection.py (login_argument_spec); modules
 ``extends_documentation_fragment: [steadydb_login]``.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 
 class ModuleDocFragment(object):
 

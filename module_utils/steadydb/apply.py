@@ -19,10 +19,6 @@ Public API:
 Pure logic: no network, no Ansible import.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import re
 
 # ER_OPTION_PREVENTS_STATEMENT: "The MariaDB server is running with the

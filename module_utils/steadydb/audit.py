@@ -19,10 +19,6 @@ at what decides connection health, the four field errors:
 Each finding is a dict ``{severity, code, message}`` plus the values compared. Severity
 ``critical`` makes the audit playbook exit non-zero so it can gate CI or cron.
 """
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 from ansible.module_utils.steadydb.plan import FRACTION_DEDICATED, live_memory
 
 CRITICAL = "critical"

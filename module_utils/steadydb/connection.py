@@ -55,10 +55,6 @@ fragment):
   only to localhost, as the mysql client does.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import configparser
 import getpass
 import os

@@ -24,10 +24,6 @@ Everything here takes the file system root as an argument so unit tests can buil
 fake ``/sys/fs/cgroup`` in a temporary directory.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import os
 
 # cgroup v1 writes "no limit" as the largest page-aligned signed 64-bit number; any

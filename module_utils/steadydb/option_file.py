@@ -36,10 +36,6 @@ Public API:
   ``mysqld --validate-config``) reported as fatal.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import re
 
 from ansible.module_utils.steadydb.units import option_file_size, to_bool, values_equal

@@ -24,10 +24,6 @@ Public API:
 File access only: the line-level rules are in ``option_file``.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import os
 import shutil
 import stat

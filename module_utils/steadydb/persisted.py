@@ -25,10 +25,6 @@ Pure logic (no file access), used by ``mysql_option_file``:
   to clear it.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import json
 import posixpath
 

@@ -26,10 +26,6 @@ Public API (stable, other modules import it):
 Pure logic: no network, no Ansible import beyond the steadydb units helpers.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import copy
 import math
 import re

@@ -28,10 +28,6 @@ Rules kept here:
   interval is long enough for ``StartLimitBurst`` failing starts, each taken as twice
   the server's measured start time, to fall inside it (``restart_policy``).
 """
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import math
 import os
 import re

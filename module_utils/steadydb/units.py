@@ -23,10 +23,6 @@ Public API (stable, other modules import it):
 Pure logic: nothing here touches the network or imports a MySQL driver.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import re
 from decimal import Decimal, InvalidOperation
 

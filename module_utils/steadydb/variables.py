@@ -25,10 +25,6 @@ Public API:
 - ``is_secret(name)`` -> bool.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import re
 from decimal import Decimal, InvalidOperation
 
