@@ -49,7 +49,7 @@ options:
   login_unix_socket:
     description:
       - Path of the server's unix socket. When set, it is used whatever O(login_host) says.
-    type: str
+    type: path
   config_file:
     description:
       - MySQL option file whose C([client]) section supplies C(user), C(password),

@@ -23,7 +23,8 @@ description:
     C(memory_over_limit).
   - Reads nothing by itself and changes nothing; C(changed) is always false.
 version_added: "0.1.0"
-author: steadydb contributors
+author:
+  - steadydb contributors (@steadydb)
 options:
   facts:
     description: The C(ansible_facts.mysql) dict returned by C(mysql_facts).
@@ -52,11 +53,19 @@ options:
       - Keys used are C(DB_CONN_MAX_AGE) and C(SQLALCHEMY_POOL_RECYCLE).
     type: dict
     default: {}
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
+    details: Reads nothing by itself and changes nothing; the same in check mode.
   diff_mode:
     support: none
+    details: Changes nothing, so there is no diff.
+  platform:
+    support: full
+    platforms: all
+    details: Pure computation in Python; reads no file, runs no command and connects to nothing.
 """
 
 EXAMPLES = r"""

@@ -16,7 +16,7 @@ description:
   - Read-only; the same in check mode.
 version_added: "0.1.0"
 author:
-  - steadydb contributors
+  - steadydb contributors (@steadydb)
 options:
   accounts:
     description:
@@ -63,12 +63,24 @@ options:
     elements: str
     default: [mariadb.service, mysql.service, mysqld.service]
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - steadydb_login
 attributes:
   check_mode:
     support: full
+    details: Read-only (C(SELECT) and C(SHOW) statements, C(/proc), C(systemctl show)); the same in check mode.
   diff_mode:
     support: none
+    details: Changes nothing, so there is no diff.
+  platform:
+    support: partial
+    platforms: posix
+    details:
+      - The server facts are read with PyMySQL on any POSIX host that reaches the server.
+      - RV(ansible_facts.mysql.host) needs Linux (C(/proc/meminfo), cgroup limits); elsewhere
+        its memory figures are null, with a warning.
+      - RV(ansible_facts.mysql.unit) needs systemd as the service manager; without it the
+        unit is null.
 notes:
   - "Variables are typed by their printed value: integers become int, C(ON)/C(OFF)
     become bool, everything else stays str (decimals such as C(long_query_time) too)."

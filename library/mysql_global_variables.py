@@ -29,7 +29,8 @@ description:
     O(update_masked=always) for that run. Setting it to an empty value is always
     checked and applied, because the server shows an empty value unmasked.
 version_added: "0.1.0"
-author: steadydb contributors
+author:
+  - steadydb contributors (@steadydb)
 options:
   variables:
     description:
@@ -73,10 +74,25 @@ options:
     type: str
     choices: [when_unset, always]
     default: when_unset
-extends_documentation_fragment: [steadydb_login]
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - steadydb_login
+attributes:
+  check_mode:
+    support: full
+    details: Nothing is set or persisted; the result says what would change.
+  diff_mode:
+    support: full
+    details: One C(name = value) line per changed variable, before and after (a read-only
+      variable is marked as needing a restart, a value to persist again as persisted);
+      secret values are masked.
+  platform:
+    support: full
+    platforms: posix
+    details:
+      - Talks to the server over the network or its unix socket with PyMySQL, so it runs on
+        any POSIX host that reaches the server, the database host or another one.
 notes:
-  - Supports C(check_mode) (nothing is set; the result says what would change) and
-    C(diff) (one C(name = value) line per changed variable, before and after).
   - On MariaDB types, ranges and read-only flags come from
     C(information_schema.SYSTEM_VARIABLES); on MySQL ranges come from
     C(performance_schema.variables_info) and read-only variables are recognised by the

@@ -15,7 +15,8 @@ description:
     instead of error 1227 after the option file changed.
   - Read-only; runs the same in check mode, so C(--check) predicts the failure.
 version_added: "0.1.0"
-author: steadydb contributors
+author:
+  - steadydb contributors (@steadydb)
 options:
   set_global:
     description: The login must be able to run C(SET GLOBAL) (C(SUPER), or
@@ -27,7 +28,23 @@ options:
       C(*.*), or C(UPDATE) on C(mysql.*)).
     type: bool
     default: false
-extends_documentation_fragment: [steadydb_login]
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - steadydb_login
+attributes:
+  check_mode:
+    support: full
+    details: Read-only (C(SHOW GRANTS)); runs the same in check mode, so C(--check) predicts
+      the failure.
+  diff_mode:
+    support: none
+    details: Changes nothing, so there is no diff.
+  platform:
+    support: full
+    platforms: posix
+    details:
+      - Talks to the server over the network or its unix socket with PyMySQL, so it runs on
+        any POSIX host that reaches the server, the database host or another one.
 notes:
   - Privileges that come only through a role that is not active are not seen; grant them
     to the account, or make the role its default role.

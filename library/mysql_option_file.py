@@ -65,7 +65,8 @@ description:
     that directory (the target's directory for a symlink), held from reading the file to
     writing it; O(lock_timeout) bounds the wait.
 version_added: "0.1.0"
-author: steadydb contributors
+author:
+  - steadydb contributors (@steadydb)
 options:
   path:
     description:
@@ -170,13 +171,26 @@ options:
         is then listed in RV(persisted) but is not an override.
     type: bool
     default: false
-extends_documentation_fragment: [files]
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - files
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Nothing is written. Check mode runs the override check and the server check on the
+        temporary copy too (they change nothing), so it fails where the real run would.
+      - The persisted values are read from the live data directory in check mode too, so
+        C(--check) says what a persisted value will do at the next start.
+  diff_mode:
+    support: full
+    details: The whole file before and after (bytes that are not UTF-8 shown as U+FFFD).
+  platform:
+    support: full
+    platforms: posix
+    details: Needs C(flock) on the file's directory; O(validate) and the override check need
+      the server's C(my_print_defaults) and server binary on the host.
 notes:
-  - Supports C(check_mode) and C(diff). Check mode runs the override check and the server
-    check on the temporary copy too (they change nothing), so it fails where the real run
-    would.
-  - The persisted values are read from the live data directory in check mode too, so
-    C(--check) says what a persisted value will do at the next start.
   - Only the section named is edited; an option set for mysqld in another group
     (C([server]), C([mariadbd])) of the same file counts as any other override.
 seealso:

@@ -38,7 +38,7 @@ description:
     earlier and checks those rules again (the path for running C(mysql_tuning) alone).
 version_added: "0.1.0"
 author:
-  - steadydb contributors
+  - steadydb contributors (@steadydb)
 options:
   facts:
     description:
@@ -257,11 +257,19 @@ options:
       - A plan made earlier (RV(plan)); with it, the module only merges O(extra_variables)
         and checks the rules again. Mutually exclusive with O(facts) and O(apps).
     type: dict
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
+    details: Computes the plan from its options only and changes nothing; the same in check mode.
   diff_mode:
     support: none
+    details: Changes nothing, so there is no diff.
+  platform:
+    support: full
+    platforms: all
+    details: Pure computation in Python; reads no file, runs no command and connects to nothing.
 notes:
   - Never reports C(changed); it only computes. Apply the plan with the C(mysql_tuning),
     C(mysql_systemd) and C(django_db_settings) roles.

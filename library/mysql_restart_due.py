@@ -16,7 +16,8 @@ description:
     nothing, so none is due. A change of dynamic variables only never needs a restart.
   - Pure computation (C(module_utils/steadydb/apply.py)); connects to nothing, changes nothing.
 version_added: "0.1.0"
-author: steadydb contributors
+author:
+  - steadydb contributors (@steadydb)
 options:
   pending:
     description: The static variables that differ, as C(mysql_global_variables) returns
@@ -36,11 +37,19 @@ options:
   server_start_epoch:
     description: When the running server started (UNIX time).
     type: float
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
+    details: Computes from its options only and changes nothing; the same in check mode.
   diff_mode:
     support: none
+    details: Changes nothing, so there is no diff.
+  platform:
+    support: full
+    platforms: all
+    details: Pure computation in Python; reads no file, runs no command and connects to nothing.
 '''
 
 EXAMPLES = r'''

@@ -12,7 +12,8 @@ description:
   - Never creates an account. An account that does not exist (yet) is reported in
     RV(missing) and, by default, as a warning (O(on_missing)).
 version_added: "0.1.0"
-author: steadydb contributors
+author:
+  - steadydb contributors (@steadydb)
 options:
   accounts:
     description:
@@ -42,9 +43,22 @@ options:
     type: str
     choices: [warn, fail, ignore]
     default: warn
-extends_documentation_fragment: [steadydb_login]
-notes:
-  - Supports C(check_mode) and C(diff) (one line per account).
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - steadydb_login
+attributes:
+  check_mode:
+    support: full
+    details: Reads the current limits and runs no C(ALTER USER); the result says what would change.
+  diff_mode:
+    support: full
+    details: One C(user@host max_user_connections = n) line per changed account, before and after.
+  platform:
+    support: full
+    platforms: posix
+    details:
+      - Talks to the server over the network or its unix socket with PyMySQL, so it runs on
+        any POSIX host that reaches the server, the database host or another one.
 '''
 
 EXAMPLES = r'''

@@ -124,7 +124,7 @@ def login_argument_spec():
         login_password=dict(type="str", no_log=True),
         login_host=dict(type="str", default="localhost"),
         login_port=dict(type="int", default=DEFAULT_PORT),
-        login_unix_socket=dict(type="str"),
+        login_unix_socket=dict(type="path"),
         config_file=dict(type="path", default="~/.my.cnf"),
         connect_timeout=dict(type="int", default=DEFAULT_CONNECT_TIMEOUT),
         query_timeout=dict(type="int", default=DEFAULT_QUERY_TIMEOUT),
