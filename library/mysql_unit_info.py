@@ -25,7 +25,7 @@ description:
     (RV(ansible_facts.mysql.unit)).
 version_added: "0.2.0"
 author:
-  - steadydb contributors
+  - steadydb contributors (@steadydb)
 options:
   name:
     description:
@@ -87,11 +87,23 @@ options:
         and these values.
     type: dict
     default: {}
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
+    details:
+      - Read-only (C(systemctl show), the unit files, C(/proc/MAINPID)); the same in check mode.
+      - With O(previous), check mode predicts RV(apply) from O(previous) and O(dropin), since
+        systemd has not been reloaded.
   diff_mode:
     support: none
+    details: Changes nothing, so there is no diff.
+  platform:
+    support: partial
+    platforms: posix
+    details: Linux with systemd as the service manager only; fails elsewhere (no
+      C(/run/systemd/system)).
 notes:
   - The packaged values are read from the unit file and the other drop-ins (not from
     C(systemctl show), which includes steadydb's own drop-in), with the service
