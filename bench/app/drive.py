@@ -8,6 +8,7 @@ every loop is bounded in count and in time. Each subcommand prints one JSON line
   kill     fault 3: kill -9 of the server (mariadbd or mysqld) under a steady web load
   flood    fault 4: the app opens its declared peak of connections at once
   runaway  fault 5: a second app leaks connections, then the first opens its peak
+  engine   not a fault: per-query cost of steadydb's Django engine vs Django's stock one
 """
 import argparse
 import json
@@ -121,9 +122,19 @@ def mysqld_pid():
     return 0
 
 
+def percentile(values, pct):
+    """Nearest-rank percentile (pct 0..100) of a list; None when empty."""
+    values = sorted(values)
+    if not values:
+        return None
+    rank = max(1, -(-len(values) * pct // 100))  # ceil(n * pct / 100), at least 1
+    return values[int(min(rank, len(values))) - 1]
+
+
 def fault_kill(args):
     interval = 1.0 / max(0.5, min(args.rate, 50))
-    events = []  # (t, ok, code), t relative to the kill
+    events = []  # (t, ok, code), t = when the request ended, relative to the kill
+    requests = []  # (start, latency, ok, code) of every request, start in monotonic time
     t_start = time.monotonic()
     killed_at = None
     pid = None
@@ -138,8 +149,10 @@ def fault_kill(args):
             kill_wall = time.time()
             os.kill(pid, 9)
             killed_at = time.monotonic()
+        began = time.monotonic()
         ok, code = request(timeout=10)
         t = time.monotonic()
+        requests.append((began, t - began, ok, code))
         if killed_at is not None:
             rel = t - killed_at
             events.append((rel, ok, code))
@@ -154,6 +167,16 @@ def fault_kill(args):
         time.sleep(max(0.0, interval - (time.monotonic() - now)))
     after = [(ok, code) for _, ok, code in events]
     result = summarize(after)
+    # Every request as a point: start relative to the kill (negative: before it),
+    # latency, ok, error code. bench/timeline.py draws them.
+    points = [{"t": round(began - killed_at, 3), "latency_s": round(lat, 4), "ok": ok,
+               "code": code} for began, lat, ok, code in requests]
+    # The extra latency during the restart: requests that started between the kill and
+    # the end of the first success, and succeeded (they waited for the server instead
+    # of failing). Compared with the requests before the kill.
+    waited = [p["latency_s"] for p in points
+              if p["ok"] and first_ok is not None and 0 <= p["t"] <= first_ok]
+    before = [p["latency_s"] for p in points if p["t"] < 0 and p["ok"]]
     result.update({
         "recovery_s": None if first_ok is None else round(first_ok, 2),
         "last_failure_s": None if last_fail is None else round(last_fail, 2),
@@ -162,6 +185,11 @@ def fault_kill(args):
         "rate_per_s": args.rate,
         "old_pid": pid,
         "new_pid": mysqld_pid(),
+        "points": points,
+        "waited_ok": len(waited),
+        "waited_p50_ms": None if not waited else round(percentile(waited, 50) * 1000),
+        "waited_p99_ms": None if not waited else round(percentile(waited, 99) * 1000),
+        "before_p50_ms": None if not before else round(percentile(before, 50) * 1000, 1),
     })
     result.update(restart_timeline(kill_wall))
     return result
@@ -233,6 +261,51 @@ def fault_runaway(args):
     return {"runaway": leak, "app": app}
 
 
+def fault_engine(args):
+    """Issue 16: per-query cost of the engine steadydb renders (its ENGINE, usually
+    "<project>.steadydb_app.backend") against Django's stock django.db.backends.mysql,
+    same settings otherwise, same process, same server. Each round runs N x `SELECT 1`
+    through a Django cursor on each engine, the order alternating (ABBA), so drift of
+    the machine hits both alike. Needs the hardened settings (BENCH_DB_MODE=hardened)."""
+    import copy
+    sys.path.insert(0, HERE)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchsite.settings")
+    from benchsite import settings as site  # the rendered DATABASES, before setup()
+    shipped = site.DATABASES["default"]
+    stock = copy.deepcopy(shipped)
+    stock["ENGINE"] = "django.db.backends.mysql"
+    site.DATABASES["stock"] = stock
+    import django
+    django.setup()
+    from django.db import connections
+
+    def per_query_us(alias, n):
+        conn = connections[alias]
+        t0 = time.perf_counter()
+        for _ in range(n):
+            with conn.cursor() as cur:
+                cur.execute("SELECT 1")
+                cur.fetchone()
+        return (time.perf_counter() - t0) / n * 1e6
+
+    for alias in ("default", "stock"):
+        per_query_us(alias, 200)  # connect and warm up
+    rounds = {"default": [], "stock": []}
+    for i in range(args.rounds):
+        order = ("default", "stock") if i % 2 == 0 else ("stock", "default")
+        for alias in order:
+            rounds[alias].append(per_query_us(alias, args.queries))
+    med_shipped = percentile(rounds["default"], 50)
+    med_stock = percentile(rounds["stock"], 50)
+    return {"engine": shipped["ENGINE"], "stock_engine": stock["ENGINE"],
+            "queries_per_round": args.queries, "rounds": args.rounds,
+            "shipped_us_each": [round(x, 1) for x in rounds["default"]],
+            "stock_us_each": [round(x, 1) for x in rounds["stock"]],
+            "shipped_us": round(med_shipped, 1), "stock_us": round(med_stock, 1),
+            "overhead_us": round(med_shipped - med_stock, 1),
+            "ratio": round(med_shipped / med_stock, 3)}
+
+
 def main():
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="fault", required=True)
@@ -251,13 +324,16 @@ def main():
     p = sub.add_parser("runaway")
     p.add_argument("--connections", type=int, default=100)
     p.add_argument("--attempts", type=int, default=300)
+    p = sub.add_parser("engine")
+    p.add_argument("--queries", type=int, default=2000)
+    p.add_argument("--rounds", type=int, default=20)
     sub.add_parser("waitweb")
     args = parser.parse_args()
     if args.fault == "waitweb":
         result = {"web": wait_web()}
     else:
         result = {"idle": fault_idle, "kill": fault_kill, "flood": fault_flood,
-                  "runaway": fault_runaway}[args.fault](args)
+                  "runaway": fault_runaway, "engine": fault_engine}[args.fault](args)
     print(json.dumps(result), flush=True)
 
 
