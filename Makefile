@@ -16,15 +16,17 @@ BIN := $(VENV)/bin
 SUITES ?= bookworm trixie mysql
 SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := podman runc debootstrap uidmap mariadb-server mariadb-client \
-                python3-venv python3-pip git make ca-certificates
+APT_PACKAGES := podman runc debootstrap uidmap python3-venv python3-pip git make ca-certificates
+# Only the tests need a server on this machine (throwaway mariadbd processes); `make run`
+# hardens the container, so it never installs one here.
+TEST_APT_PACKAGES := mariadb-server mariadb-client
 
 # podman reads the project's own settings (runc, explicit rlimits), never /etc.
 export CONTAINERS_CONF := $(CURDIR)/.config/containers.conf
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help deps apt venv images test lint unit integration hostile molecule run audit bench clean collection
+.PHONY: help deps apt test-apt install-packages venv images test lint unit integration hostile molecule run audit bench clean collection
 
 # Every target with a "## " comment is listed by `make help` (the comment is the help text).
 help:
@@ -34,7 +36,13 @@ deps: apt venv  ## Debian packages and the venv (what every other target needs)
 
 # System packages, installed only when one is missing.
 apt:  ## install the Debian packages that are missing
-	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(APT_PACKAGES)"
+
+test-apt:  ## install the Debian packages the tests also need (a local mariadbd)
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(APT_PACKAGES) $(TEST_APT_PACKAGES)"
+
+install-packages:
+	@missing=$$(for p in $(PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing: $$missing"; \
 	  $(SUDO) apt-get update -qq; \
@@ -55,14 +63,14 @@ images: deps  ## build (or reuse) the container images for Molecule and the demo
 lint: deps  ## ansible-lint production, ansible-doc, playbook syntax
 	tests/lint.sh
 
-unit: deps  ## unit tests of the pure logic
+unit: deps test-apt  ## unit tests of the pure logic
 	$(BIN)/pytest tests/unit
 
-integration: deps  ## integration tests against real throwaway mariadbd servers
+integration: deps test-apt  ## integration tests against real throwaway mariadbd servers
 	$(BIN)/pytest tests/integration
 
 # Only the hostile cases (also part of `integration`).
-hostile: deps  ## only the hostile cases (part of integration)
+hostile: deps test-apt  ## only the hostile cases (part of integration)
 	$(BIN)/pytest tests/integration -m hostile
 
 molecule: images  ## every Molecule scenario (SCENARIOS=name for one)
