@@ -42,8 +42,9 @@ options:
     default: {}
   unit:
     description:
-      - The mysqld unit as C(mysql_facts) (RV(ansible_facts.mysql.unit)) or C(mysql_unit_info)
-        return it. Its C(properties) replace O(unit_properties), and its C(process) (the
+      - The mysqld unit as C(mysql_facts)
+        (RV(steadydb.mysql.mysql_facts#module:ansible_facts.mysql.unit)) or
+        C(mysql_unit_info) return it. Its C(properties) replace O(unit_properties), and its C(process) (the
         running server's C(oom_score_adj) and open files limit) is audited too.
       - Empty or null to audit O(unit_properties) alone.
     type: dict

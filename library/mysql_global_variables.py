@@ -15,7 +15,7 @@ description:
     C(1), enums and sets case-insensitively), so a rerun reports C(changed=false).
   - Variables that cannot change at runtime (read-only, for example C(open_files_limit)
     or C(back_log)) are not an error. They are reported in RV(pending_restart) and
-    RV(restart_required) becomes true. Write them to an option file (M(mysql_option_file))
+    RV(restart_required) becomes true. Write them to an option file (M(steadydb.mysql.mysql_option_file))
     and restart the server.
   - If a C(SET GLOBAL) fails half-way, the variables already set in this task are set
     back to their previous values before the task fails.
@@ -47,7 +47,7 @@ options:
         (C(performance_schema.persisted_variables)) is another one is persisted again;
         the server reads C(mysqld-auto.cnf) after every option file, so a stale persisted
         value would replace the drop-in's at the next start. The values persisted are the
-        ones C(SET GLOBAL) would use, which mean what M(mysql_option_file) writes in the
+        ones C(SET GLOBAL) would use, which mean what M(steadydb.mysql.mysql_option_file) writes in the
         drop-in for the same O(variables).
       - With V(false), on MySQL, a persisted value that differs from O(variables) is a
         warning naming C(RESET PERSIST name).

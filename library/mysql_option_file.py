@@ -43,7 +43,7 @@ description:
     option list, or the task fails (the copy would not mean anything).
   - On Oracle MySQL the override check also reads C(DATADIR/mysqld-auto.cnf), the file
     C(SET PERSIST) and C(SET PERSIST_ONLY) write (by an admin, by
-    M(mysql_global_variables) with C(persist=true)). The server reads it after every
+    M(steadydb.mysql.mysql_global_variables) with C(persist=true)). The server reads it after every
     option file, at every start, so a persisted value that differs from ours is an
     override (O(check_overrides)); the message names the file and the variable, says what
     the server will run with at its next start, and how to clear it
@@ -166,7 +166,7 @@ options:
   will_persist:
     description:
       - A later task sets the same options with C(SET PERSIST)
-        (M(mysql_global_variables) with C(persist=true) and the same values), which
+        (M(steadydb.mysql.mysql_global_variables) with C(persist=true) and the same values), which
         replaces what C(mysqld-auto.cnf) holds for them. A persisted value that differs
         is then listed in RV(persisted) but is not an override.
     type: bool
@@ -194,7 +194,7 @@ notes:
   - Only the section named is edited; an option set for mysqld in another group
     (C([server]), C([mariadbd])) of the same file counts as any other override.
 seealso:
-  - module: mysql_global_variables
+  - module: steadydb.mysql.mysql_global_variables
 '''
 
 EXAMPLES = r'''

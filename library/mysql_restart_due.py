@@ -21,7 +21,7 @@ author:
 options:
   pending:
     description: The static variables that differ, as C(mysql_global_variables) returns
-      them in RV(mysql_global_variables#module:pending_restart).
+      them in RV(steadydb.mysql.mysql_global_variables#module:pending_restart).
     type: dict
     default: {}
   changed_options:
