@@ -22,7 +22,7 @@ description:
   - With O(previous), says whether the server must restart for C(LimitNOFILE) (only when
     its own limit would rise) and whether its OOM score still differs from the unit's.
   - Read-only; the same in check mode. The same detection is in C(mysql_facts)
-    (RV(ansible_facts.mysql.unit)).
+    (RV(steadydb.mysql.mysql_facts#module:ansible_facts.mysql.unit)).
 version_added: "0.2.0"
 author:
   - steadydb contributors (@steadydb)
