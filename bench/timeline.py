@@ -95,7 +95,7 @@ def time_range(panels, pad=0.5):
     return math.floor(lo - pad), math.ceil(hi + pad)
 
 
-def failure_labels(failures, min_dx=22.0):
+def failure_labels(failures, min_dx=40.0):
     """Which failures get a text label: [(x, y, code)] in pixels, sorted by x. A label is
     left out when the previous label of the same code is closer than min_dx pixels and
     at about the same height (a run of identical failures gets one label)."""
