@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
 import importlib.util
 import os
 import re
@@ -135,6 +136,50 @@ def env_audit_targets(apps):
     return targets
 
 
+def env_audit_settings(results):
+    """{app name: env_settings(...) or None} from the slurp results of the audit targets.
+
+    ``results``: the ``results`` of a slurp looped over ``steadydb_env_audit_targets``
+    (``item`` is the target, ``content`` the base64 text, absent for a missing file).
+    """
+    if not isinstance(results, (list, tuple)):
+        raise AnsibleFilterError("steadydb_env_audit_settings expects the slurp results (a list)")
+    found = {}
+    for result in results:
+        if not isinstance(result, Mapping) or not isinstance(result.get("item"), Mapping):
+            raise AnsibleFilterError("steadydb_env_audit_settings: a result without its item")
+        app = result["item"]
+        content = result.get("content")
+        if content is None:
+            found[app["name"]] = None
+            continue
+        try:
+            text = base64.b64decode(content).decode("utf-8", "replace")
+        except (ValueError, TypeError):
+            raise AnsibleFilterError("app %s: the env file's content is not base64" % app["name"])
+        found[app["name"]] = env_settings(text, app["name"], app.get("env_prefix"),
+                                          app.get("database_url_var"))
+    return found
+
+
+def app_settings_for(app_hosts, db_host):
+    """Merge the settings the app hosts read for the apps that follow ``db_host``'s plan.
+
+    ``app_hosts``: each app host's variables (``groups['app'] | map('extract', hostvars)``);
+    an app host counts when its ``steadydb_audit_db_host`` is ``db_host``.
+    """
+    merged = {}
+    for host_vars in app_hosts or []:
+        if not isinstance(host_vars, Mapping):
+            continue
+        if host_vars.get("steadydb_audit_db_host", "") != db_host:
+            continue
+        merged.update(host_vars.get("steadydb_audit_app_settings") or {})
+    return merged
+
+
 class FilterModule(object):
     def filters(self):
-        return {"steadydb_env_settings": env_settings, "steadydb_env_audit_targets": env_audit_targets}
+        return {"steadydb_env_settings": env_settings, "steadydb_env_audit_targets": env_audit_targets,
+                "steadydb_env_audit_settings": env_audit_settings,
+                "steadydb_audit_app_settings_for": app_settings_for}

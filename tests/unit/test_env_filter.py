@@ -119,3 +119,29 @@ def test_audit_targets_never_carry_the_password():
 def test_audit_targets_refuse_a_non_list():
     with pytest.raises(AnsibleFilterError, match="must be a list"):
         env_audit_targets("web")
+
+
+def test_env_audit_settings_reads_each_slurp_result():
+    import base64
+    from steadydb_env import env_audit_settings
+    text = ("# BEGIN steadydb django_db_settings app=web\nDB_HOST='db1'\nDB_PASSWORD='s3cret'\n"
+            "# END steadydb django_db_settings app=web\n")
+    results = [
+        {"item": {"name": "web", "env_prefix": "DB_", "database_url_var": "DATABASE_URL"},
+         "content": base64.b64encode(text.encode()).decode()},
+        {"item": {"name": "gone", "env_prefix": "DB_", "database_url_var": "DATABASE_URL"},
+         "failed": True},
+    ]
+    assert env_audit_settings(results) == {"web": {"DB_HOST": "db1"}, "gone": None}
+    with pytest.raises(AnsibleFilterError):
+        env_audit_settings([{"content": "x"}])
+
+
+def test_app_settings_for_merges_only_the_app_hosts_of_this_db_host():
+    from steadydb_env import app_settings_for
+    hosts = [{"steadydb_audit_db_host": "db1", "steadydb_audit_app_settings": {"web": {"a": 1}}},
+             {"steadydb_audit_db_host": "db2", "steadydb_audit_app_settings": {"other": {}}},
+             {"steadydb_audit_db_host": "db1", "steadydb_audit_app_settings": {"api": None}},
+             {}]
+    assert app_settings_for(hosts, "db1") == {"web": {"a": 1}, "api": None}
+    assert app_settings_for([], "db1") == {}
