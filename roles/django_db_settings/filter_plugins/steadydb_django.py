@@ -281,6 +281,229 @@ def env_split(text, managed_keys, begin_marker, end_marker):
     }
 
 
+# --- the app list, checked against the plan (was checked.json.j2) ---------------------
+
+DRIVERS = ("mysqlclient", "pymysql")
+ENGINES = ("steadydb", "django")
+SSL_MODES = ("DISABLED", "PREFERRED", "REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY")
+_VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_TRUE = ("1", "true", "yes", "on", "y", "t")
+_FALSE = ("0", "false", "no", "off", "n", "f", "")
+
+
+def _text(value, default=""):
+    """Jinja's ``value | default(default, true) | string``: falsy values take the default."""
+    return str(value) if value else default
+
+
+def _flag(value, default):
+    """Ansible's ``| bool`` of an inventory value (None: ``default``)."""
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise AnsibleFilterError("%r is not a boolean" % (value,))
+
+
+def _whole(value, minimum=None):
+    """An int that is not a bool (and at least ``minimum``), else None."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if minimum is None or value >= minimum else None
+
+
+def _mapping(value):
+    return value if isinstance(value, dict) else {}
+
+
+def _plan_problems(label, name, entry):
+    """What is wrong with the plan's entry for one app (its rendered values)."""
+    where = "%s: steadydb_plan.apps.%s." % (label, name)
+    django, sqlalchemy = _mapping(entry.get("django")), _mapping(entry.get("sqlalchemy"))
+    options = _mapping(django.get("OPTIONS"))
+    problems = []
+    if _whole(django.get("CONN_MAX_AGE"), 0) is None:
+        problems.append(where + "django.CONN_MAX_AGE must be an integer >= 0")
+    if not isinstance(django.get("CONN_HEALTH_CHECKS"), bool):
+        problems.append(where + "django.CONN_HEALTH_CHECKS must be true or false")
+    for key in ("connect_timeout", "read_timeout", "write_timeout"):
+        if _whole(options.get(key), 1) is None:
+            problems.append(where + "django.OPTIONS.%s must be an integer >= 1" % key)
+    if _whole(sqlalchemy.get("pool_recycle")) is None:
+        problems.append(where + "sqlalchemy.pool_recycle must be an integer")
+    if not isinstance(sqlalchemy.get("pool_pre_ping"), bool):
+        problems.append(where + "sqlalchemy.pool_pre_ping must be true or false")
+    return problems
+
+
+def check_apps(apps, plan, defaults, passwords):
+    """Check ``django_db_settings_apps`` against the plan and normalise each entry.
+
+    ``plan``: the steadydb plan (its ``apps`` and ``systemd.RestartSec`` are read).
+    ``defaults``: the role's defaults (driver, engine, init_command, charset,
+    connect_retry, server_start_seconds). ``passwords``: one dict per entry from the
+    ``steadydb_app_password`` lookup (value, variable, problem), in the same order.
+    Returns ``{"apps": [...], "secrets": {name: password}, "problems": [...]}``: every
+    problem names the app and the rule, never a password. The result holds the
+    passwords: the task that keeps it must be no_log.
+    """
+    out = {"apps": [], "secrets": {}, "problems": []}
+    plan = _mapping(plan)
+    plan_apps = _mapping(plan.get("apps"))
+    restart_sec = _mapping(plan.get("systemd")).get("RestartSec")
+    if not isinstance(apps, (list, tuple)):
+        out["problems"].append("django_db_settings_apps must be a list of app entries")
+        return out
+    seen = {"settings_dir": [], "env_file": [], "name": []}
+    for index, app in enumerate(apps):
+        name = _text(app.get("name")) if isinstance(app, dict) else ""
+        label = "app '%s'" % name if name else "entry %d of django_db_settings_apps" % (index + 1)
+        if not isinstance(app, dict):
+            out["problems"].append(label + ": must be a mapping with name, settings_dir, "
+                                   "env_file, owner, group and a password")
+            continue
+        problems = []
+        if not name:
+            problems.append(label + ": has no name (the key of steadydb_plan.apps)")
+        elif name in seen["name"]:
+            problems.append(label + ": listed twice")
+        seen["name"].append(name)
+        entry = plan_apps.get(name) if name else None
+        if not isinstance(entry, dict):
+            problems.append(
+                "%s: not in steadydb_plan.apps (the plan has: %s); add it to steadydb_apps and "
+                "run the steadydb_plan role first"
+                % (label, ", ".join(sorted(plan_apps)) or "no apps"))
+            entry = {}
+        db_user, db_name = _text(entry.get("db_user")), _text(entry.get("db_name"))
+        if entry and not db_user:
+            problems.append(label + ": the plan has no db_user for this app (set db_user in "
+                            "its steadydb_apps entry)")
+        if entry and not db_name:
+            problems.append(label + ": the plan has no db_name for this app (set db_name in "
+                            "its steadydb_apps entry)")
+        if entry:
+            problems.extend(_plan_problems(label, name, entry))
+        django, sqlalchemy = _mapping(entry.get("django")), _mapping(entry.get("sqlalchemy"))
+        django_options = _mapping(django.get("OPTIONS"))
+
+        driver = _text(app.get("driver"), defaults["driver"])
+        if driver not in DRIVERS:
+            problems.append("%s: driver must be mysqlclient or pymysql, not '%s'" % (label, driver))
+        engine = _text(app.get("engine"), defaults["engine"])
+        if engine not in ENGINES:
+            problems.append("%s: engine must be steadydb or django, not '%s'" % (label, engine))
+        ssl_mode = _text(app.get("ssl_mode"))
+        if ssl_mode and driver != "mysqlclient":
+            problems.append(label + ": ssl_mode is a mysqlclient option; PyMySQL ignores it (use "
+                            "extra_options.ssl with a ca for PyMySQL)")
+        elif ssl_mode and ssl_mode not in SSL_MODES:
+            problems.append("%s: ssl_mode must be %s or %s, not '%s'"
+                            % (label, ", ".join(SSL_MODES[:-1]), SSL_MODES[-1], ssl_mode))
+        for key in ("settings_dir", "env_file"):
+            value = _text(app.get(key))
+            if not value:
+                problems.append("%s: %s is required" % (label, key))
+            elif not value.startswith("/"):
+                problems.append("%s: %s must be an absolute path, not '%s'" % (label, key, value))
+            elif value.rstrip("/") in seen[key]:
+                problems.append("%s: %s '%s' is used by another app" % (label, key, value))
+            seen[key].append(value.rstrip("/"))
+        for key in ("owner", "group"):
+            if not _text(app.get(key)):
+                problems.append("%s: %s is required (it owns the env file, which holds the "
+                                "password)" % (label, key))
+        prefix = _text(app.get("env_prefix"), "DB_")
+        url_var = _text(app.get("database_url_var"), "DATABASE_URL")
+        if not (_VARIABLE_NAME.match(prefix) and _VARIABLE_NAME.match(url_var)):
+            problems.append(label + ": env_prefix and database_url_var must be valid variable "
+                            "names ([A-Za-z_][A-Za-z0-9_]*)")
+
+        password = passwords[index] if index < len(passwords) else {
+            "value": None, "problem": "no password was looked up for this entry"}
+        readers = env_readers(password["value"]) if not password["problem"] else []
+        if password["problem"]:
+            problems.append("%s: %s" % (label, password["problem"]))
+        elif readers is None:
+            problems.append(label + ": the password contains a line break character (\\v, \\f, "
+                            "\\x1c-\\x1e, \\x85, \\u2028 or \\u2029) that env-file readers split "
+                            "lines on; choose another password")
+
+        options = dict(_mapping(app.get("extra_options")))
+        options.update((key, django_options.get(key))
+                       for key in ("connect_timeout", "read_timeout", "write_timeout"))
+        options["init_command"] = _text(app.get("init_command"), defaults["init_command"])
+        options["charset"] = _text(app.get("charset"), defaults["charset"])
+        if ssl_mode:
+            options["ssl_mode"] = ssl_mode
+        connect_args = dict(_mapping(sqlalchemy.get("connect_args")), charset=options["charset"])
+        markers = env_markers(name)
+        env_file = _text(app.get("env_file"))
+        try:
+            db_port = int(app.get("db_port") or 3306)
+        except (TypeError, ValueError):
+            problems.append("%s: db_port must be a port number, not '%s'" % (label, app.get("db_port")))
+            db_port = 0
+        try:
+            load_env_file = _flag(app.get("load_env_file"), True)
+            connect_retry = _flag(app.get("connect_retry"), _flag(defaults["connect_retry"], True))
+        except AnsibleFilterError as exc:
+            problems.append("%s: load_env_file and connect_retry must be true or false (%s)"
+                            % (label, exc))
+            load_env_file = connect_retry = True
+        out["apps"].append({
+            "name": name,
+            "settings_dir": _text(app.get("settings_dir")).rstrip("/"),
+            "env_file": env_file,
+            "env_dir": os.path.dirname(env_file),
+            "owner": _text(app.get("owner")),
+            "group": _text(app.get("group")),
+            "db_host": _text(app.get("db_host"), "127.0.0.1"),
+            "db_port": db_port,
+            "db_name": db_name,
+            "db_user": db_user,
+            "db_user_host": _text(entry.get("db_user_host"), "%"),
+            "driver": driver,
+            "alias": _text(app.get("database_alias"), "default"),
+            "env_prefix": prefix,
+            "database_url_var": url_var,
+            "load_env_file": load_env_file,
+            "conn_max_age": django.get("CONN_MAX_AGE", 0),
+            "conn_health_checks": django.get("CONN_HEALTH_CHECKS", False),
+            "options": options,
+            "url_options": dict((key, options[key]) for key in (
+                "connect_timeout", "read_timeout", "write_timeout", "charset", "init_command")),
+            "sqlalchemy": {"pool_recycle": sqlalchemy.get("pool_recycle", -1),
+                           "pool_pre_ping": sqlalchemy.get("pool_pre_ping", True),
+                           "connect_args": connect_args,
+                           "pool_size": sqlalchemy.get("pool_size"),
+                           "max_overflow": sqlalchemy.get("max_overflow")},
+            "limits": {"max_user_connections": entry.get("max_user_connections"),
+                       "demand": entry.get("demand"),
+                       "effective_idle_timeout": entry.get("effective_idle_timeout"),
+                       "margin_seconds": entry.get("margin_seconds"),
+                       "restart_sec": restart_sec},
+            "password_readers": readers or [],
+            "engine": engine,
+            "connect_retry": connect_retry,
+            "server_start_seconds": int(defaults["server_start_seconds"]),
+            "password_note": env_reason(password["value"])
+            if not password["problem"] and readers is not None else "",
+            "env_keys": env_keys(prefix, url_var),
+            "begin_marker": markers["begin"],
+            "end_marker": markers["end"],
+        })
+        if not password["problem"] and readers is not None:
+            out["secrets"][name] = password["value"]
+        out["problems"].extend(problems)
+    return out
+
+
 MASK = "********"
 
 
@@ -338,4 +561,5 @@ class FilterModule(object):
             "steadydb_env_markers": env_markers,
             "steadydb_env_block": env_block,
             "steadydb_env_masked_diff": env_masked_diff,
+            "steadydb_check_apps": check_apps,
         }

@@ -36,18 +36,20 @@ short_description: The password of one django_db_settings app, not evaluated as 
 description:
   - Returns the password of entry O(_terms[0]) of C(django_db_settings_apps) as a dict
     with C(value) (the password, or null), C(variable) (the variable it came from, or
-    empty) and C(problem) (a sentence without the value, or empty).
+    empty) and C(problem) (a sentence without the value, or empty); without a term, one
+    such dict per entry, in order.
   - The variable named by C(db_password_var), or referenced as C(db_password) C("{{ name }}"),
     is read as stored, without evaluating Jinja inside it; a value that is exactly
     C({{ other_var }}) is followed; any other whole expression is refused.
 options:
   _terms:
-    description: Index of the app entry in C(django_db_settings_apps).
-    required: true
+    description: Index of the app entry in C(django_db_settings_apps); none for every entry.
+    required: false
 """
 
 EXAMPLES = r"""
 password: "{{ lookup('steadydb_app_password', 0) }}"
+passwords: "{{ query('steadydb_app_password') }}"
 """
 
 RETURN = r"""
@@ -178,14 +180,23 @@ def app_password(raw_apps, index, variables, template, trusted=is_trusted_as_tem
 
 class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
-        if len(terms) != 1:
-            raise AnsibleLookupError("steadydb_app_password takes one term: the index of the app entry")
-        try:
-            index = int(terms[0])
-        except (TypeError, ValueError):
-            raise AnsibleLookupError("steadydb_app_password: the term must be an index, not %r" % (terms[0],))
         variables = variables or {}
-        value, variable, problem = app_password(
-            variables.get("django_db_settings_apps", []), index, variables, self._templar.template)
-        # wrap_var: the password is data, never a template, wherever it goes next.
-        return [{"value": wrap_var(value), "variable": variable, "problem": problem}]
+        apps = variables.get("django_db_settings_apps", [])
+        if not terms:
+            # query('steadydb_app_password'): one dict per entry, in order.
+            indexes = range(len(apps)) if isinstance(apps, (list, tuple)) else []
+        elif len(terms) == 1:
+            try:
+                indexes = [int(terms[0])]
+            except (TypeError, ValueError):
+                raise AnsibleLookupError("steadydb_app_password: the term must be an index, not %r"
+                                         % (terms[0],))
+        else:
+            raise AnsibleLookupError("steadydb_app_password takes one term (the index of the app "
+                                     "entry) or none (every entry)")
+        found = []
+        for index in indexes:
+            value, variable, problem = app_password(apps, index, variables, self._templar.template)
+            # wrap_var: the password is data, never a template, wherever it goes next.
+            found.append({"value": wrap_var(value), "variable": variable, "problem": problem})
+        return found
