@@ -20,6 +20,7 @@ Each finding is a dict ``{severity, code, message}`` plus the values compared. S
 ``critical`` makes the audit playbook exit non-zero so it can gate CI or cron.
 """
 from ansible.module_utils.steadydb.plan import FRACTION_DEDICATED, live_memory
+from ansible.module_utils.steadydb.units import values_equal
 
 CRITICAL = "critical"
 WARNING = "warning"
@@ -47,16 +48,6 @@ def _as_int(value):
         return None
 
 
-def _same(live, planned):
-    """Compare a live value with a planned one the way the server reports it."""
-    if isinstance(planned, bool) or isinstance(live, bool):
-        return bool(live) == bool(planned)
-    live_int, planned_int = _as_int(live), _as_int(planned)
-    if live_int is not None and planned_int is not None:
-        return live_int == planned_int
-    return str(live).strip().lower() == str(planned).strip().lower()
-
-
 def audit_server(facts, plan):
     """Live globals, status counters and per-account caps against the plan."""
     findings = []
@@ -70,7 +61,7 @@ def audit_server(facts, plan):
             findings.append(_finding(WARNING, "variable_unknown",
                                      "The server does not report %s; the plan sets it." % name,
                                      variable=name, planned=planned[name]))
-        elif not _same(live, planned[name]):
+        elif not values_equal(name, live, planned[name]):
             severity = CRITICAL if name in CONNECTION_CRITICAL else WARNING
             findings.append(_finding(
                 severity, "drift",

@@ -40,6 +40,20 @@ def test_wait_timeout_drift_is_critical_and_numbers_compare_as_numbers():
     assert "wait_timeout is 28800" in found[0]["message"]
 
 
+def test_switches_and_sizes_compare_as_the_server_means_them():
+    # The audit had its own equality: bool("OFF") is True, so a live OFF passed a plan
+    # of true (and a live ON failed a plan of false). It now uses the one rule
+    # (units.values_equal) the drop-in and SET GLOBAL use.
+    plan = dict(PLAN, server=dict(PLAN["server"], variables=dict(
+        PLAN["server"]["variables"], skip_name_resolve=True, log_warnings=False,
+        innodb_buffer_pool_size="128M")))
+    same = facts(skip_name_resolve="ON", log_warnings="OFF", innodb_buffer_pool_size=134217728)
+    assert audit.audit_server(same, plan) == []
+    drift = facts(skip_name_resolve="OFF", log_warnings="ON", innodb_buffer_pool_size=134217728)
+    assert sorted(f["variable"] for f in audit.audit_server(drift, plan)) == [
+        "log_warnings", "skip_name_resolve"]
+
+
 def test_conn_max_age_at_or_above_wait_timeout_is_critical():
     found = audit.audit_apps({"web": {"DB_CONN_MAX_AGE": "300"}}, facts(), PLAN)
     assert "client_outlives_server" in codes(found, "critical")
