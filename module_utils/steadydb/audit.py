@@ -19,7 +19,8 @@ at what decides connection health, the four field errors:
 Each finding is a dict ``{severity, code, message}`` plus the values compared. Severity
 ``critical`` makes the audit playbook exit non-zero so it can gate CI or cron.
 """
-from ansible.module_utils.steadydb.plan import FRACTION_DEDICATED, live_memory
+from ansible.module_utils.steadydb.plan import (
+    FRACTION_DEDICATED, aborted_high, live_memory, near_connection_limit)
 from ansible.module_utils.steadydb.units import values_equal
 
 CRITICAL = "critical"
@@ -31,8 +32,6 @@ SEVERITIES = (CRITICAL, WARNING, INFO)
 CONNECTION_CRITICAL = frozenset(("wait_timeout", "max_connections"))
 
 # Ratios worth a human look (MySQLTuner uses similar thresholds).
-ABORTED_RATIO_WARN = 0.01
-MAX_USED_RATIO_WARN = 0.85
 
 
 def _finding(severity, code, message, **values):
@@ -81,7 +80,7 @@ def audit_server(facts, plan):
             live=max_connections, needed=demand + reserve))
 
     max_used = _as_int(status.get("Max_used_connections"))
-    if max_connections and max_used is not None and max_used >= MAX_USED_RATIO_WARN * max_connections:
+    if near_connection_limit(max_used, max_connections):
         findings.append(_finding(
             WARNING, "max_used_connections_near_limit",
             "Max_used_connections reached %d of max_connections %d since the last start."
@@ -98,7 +97,7 @@ def audit_server(facts, plan):
     for counter, code in (("Aborted_clients", "aborted_clients_high"),
                           ("Aborted_connects", "aborted_connects_high")):
         count = _as_int(status.get(counter)) or 0
-        if connections >= 100 and count / float(connections) > ABORTED_RATIO_WARN:
+        if aborted_high(count, connections):
             findings.append(_finding(
                 WARNING, code,
                 "%s is %d of %d connections (%.1f%%): clients dropped without closing or failed "

@@ -114,6 +114,22 @@ MAX_MEMORY_FRACTION = 0.95
 # exits 16 and relies on systemd restarting it).
 RESTART_PREVENT_EXIT_STATUS = "1 2 3 4 5 6 7 9 10 12 13"
 
+# The unit settings (plan["systemd"]) a plan that leaves a key out falls back to: the
+# values build_plan writes with the default policy, and Debian's packaged LimitNOFILE
+# and TimeoutStopSec where build_plan derives them from the server (check_unit_settings).
+UNIT_DEFAULTS = {
+    "Restart": "on-failure",
+    "RestartSec": POLICY_DEFAULTS["restart_sec"],
+    "RestartPreventExitStatus": RESTART_PREVENT_EXIT_STATUS,
+    "StartLimitIntervalSec": POLICY_DEFAULTS["start_limit_interval_sec"],
+    "StartLimitBurst": POLICY_DEFAULTS["start_limit_burst"],
+    "LimitNOFILE": 32768,
+    "TimeoutStopSec": 900,
+    "OOMScoreAdjust": POLICY_DEFAULTS["oom_score_adjust"],
+    "app_OOMScoreAdjust": POLICY_DEFAULTS["app_oom_score_adjust"],
+}
+RESTART_CHOICES = ("on-failure", "on-abnormal", "always")
+
 # Whether SET GLOBAL works, for servers whose facts lack the ``dynamic`` map.
 KNOWN_DYNAMIC = {
     "wait_timeout": True,
@@ -753,8 +769,7 @@ def build_plan(facts, demand, policy=None, extra_variables=None):
             "max_connections=%d is below Max_used_connections=%d seen since the server "
             "started: clients not declared in steadydb_apps may now get error 1040"
             % (max_connections, max_used))
-    if max_used is not None and current_max_connections and \
-            max_used * 100 >= 85 * current_max_connections:
+    if near_connection_limit(max_used, current_max_connections):
         warnings.append(
             "Max_used_connections=%d reached %d%% of the current max_connections=%d: the "
             "server was close to refusing connections (1040)"
@@ -1070,11 +1085,31 @@ def _formula(values, per_thread, max_connections, server, max_total, allowed, fr
                ram_label, allowed))
 
 
+# Status thresholds, for the plan's warnings and the audit's findings alike.
+# Aborted_clients / Aborted_connects: more than 1% of the connections, and at least 10 (a
+# few aborts on a freshly started server are noise). Max_used_connections: 85% of
+# max_connections means the server was close to refusing with 1040.
+ABORTED_RATIO_WARN = 0.01
+ABORTED_MIN_COUNT = 10
+MAX_USED_RATIO_WARN = 0.85
+
+
+def aborted_high(count, connections):
+    """True when ``count`` aborted clients or connects of ``connections`` deserve a look."""
+    return bool(count and connections) and count >= ABORTED_MIN_COUNT \
+        and count > ABORTED_RATIO_WARN * connections
+
+
+def near_connection_limit(max_used, max_connections):
+    """True when Max_used_connections came within MAX_USED_RATIO_WARN of max_connections."""
+    return bool(max_connections) and max_used is not None \
+        and max_used >= MAX_USED_RATIO_WARN * max_connections
+
+
 def _status_warnings(status, warnings):
     connections = _status_int(status, "Connections")
     aborted_clients = _status_int(status, "Aborted_clients")
-    if aborted_clients and connections and aborted_clients >= 10 \
-            and aborted_clients * 100 > connections:
+    if aborted_high(aborted_clients, connections):
         warnings.append(
             "Aborted_clients=%d of Connections=%d (%.1f%%): connections are dropped without "
             "a clean close, typically idle pooled connections killed by wait_timeout (the "
@@ -1082,8 +1117,7 @@ def _status_warnings(status, warnings):
             "address the first" % (aborted_clients, connections,
                                     100.0 * aborted_clients / connections))
     aborted_connects = _status_int(status, "Aborted_connects")
-    if aborted_connects and connections and aborted_connects >= 10 \
-            and aborted_connects * 100 > connections:
+    if aborted_high(aborted_connects, connections):
         warnings.append(
             "Aborted_connects=%d of Connections=%d: failed logins or handshakes (wrong "
             "password, connect_timeout, max_user_connections); check the error log"
@@ -1503,4 +1537,88 @@ def build_managed_plan(facts, demand, policy=None, extra_variables=None,
                    "wait_timeout": wait_timeout, "effective_idle_timeout": effective_idle,
                    "upstream_idle_timeout": upstream},
         "warnings": warnings,
+    }
+
+
+def _exit_codes(value):
+    """RestartPreventExitStatus as a list of codes (a number, a spaced string or a list)."""
+    if isinstance(value, bool):
+        raise PlanError("RestartPreventExitStatus is %r; use exit codes 1..255 separated by "
+                        "spaces" % (value,))
+    if isinstance(value, int):
+        items = [value]
+    elif isinstance(value, str):
+        items = value.split()
+    elif isinstance(value, (list, tuple)):
+        items = list(value)
+    elif value is None:
+        items = []
+    else:
+        raise PlanError("RestartPreventExitStatus is %r; use exit codes 1..255 separated by "
+                        "spaces" % (value,))
+    codes = []
+    for item in items:
+        try:
+            codes.append(_int(item, "RestartPreventExitStatus", 1, 255))
+        except PlanError:
+            raise PlanError("RestartPreventExitStatus is %r; use exit codes 1..255 separated "
+                            "by spaces" % (value,))
+    return codes
+
+
+def check_unit_settings(settings, fallbacks=None):
+    """The server unit's settings (``plan["systemd"]``), checked and complete.
+
+    ``settings``: the plan's ``systemd`` part, possibly partial (a hand-written plan).
+    ``fallbacks``: the user's values for the keys it leaves out (mysql_systemd_defaults),
+    over UNIT_DEFAULTS. Returns every key of UNIT_DEFAULTS with ints as ints and
+    RestartPreventExitStatus as spaced text; raises PlanError naming the key, its value
+    and the rule. The rules: a restart policy that retries, RestartSec 1..600 (0 restarts
+    in a tight loop), exit codes 1..255 and at least one unless Restart=on-abnormal (a
+    config error would loop), a start limit that can trip (interval > burst x
+    RestartSec), LimitNOFILE 1024..1048576, TimeoutStopSec 60..86400 (a clean InnoDB
+    shutdown), OOMScoreAdjust -999..0 (-1000 exempts mysqld from the OOM killer and lets
+    it take the machine down), app_OOMScoreAdjust 1..1000.
+    """
+    for where, given in (("the plan's systemd settings", settings),
+                         ("mysql_systemd_defaults", fallbacks)):
+        if given is not None and not isinstance(given, dict):
+            raise PlanError("%s must be a dict, got %r" % (where, given))
+        _check_keys(given or {}, UNIT_DEFAULTS, where)
+    raw = dict(UNIT_DEFAULTS, **(fallbacks or {}))
+    raw.update(settings or {})
+    restart = raw["Restart"]
+    if restart not in RESTART_CHOICES:
+        raise PlanError("Restart is %r; use %s" % (restart, ", ".join(RESTART_CHOICES)))
+
+    def whole(key, low, high, why=""):
+        try:
+            return _int(raw[key], key, low, high)
+        except PlanError:
+            raise PlanError("%s is %r; use %d..%d%s" % (key, raw[key], low, high, why))
+
+    restart_sec = whole("RestartSec", 1, 600, " whole seconds (0 restarts in a tight loop)")
+    codes = _exit_codes(raw["RestartPreventExitStatus"])
+    if not codes and restart != "on-abnormal":
+        raise PlanError("RestartPreventExitStatus is empty with Restart=%s; a config error "
+                        "would make systemd restart the server in a loop" % restart)
+    burst = whole("StartLimitBurst", 1, 100)
+    interval = whole("StartLimitIntervalSec", 0, 86400)
+    if interval <= burst * restart_sec:
+        raise PlanError(
+            "StartLimitIntervalSec is %d; it must be larger than StartLimitBurst x RestartSec "
+            "= %d x %d (else the start limit never triggers and a crashing server restarts "
+            "forever) and at most 86400" % (interval, burst, restart_sec))
+    return {
+        "Restart": restart,
+        "RestartSec": restart_sec,
+        "RestartPreventExitStatus": " ".join(str(code) for code in codes),
+        "StartLimitIntervalSec": interval,
+        "StartLimitBurst": burst,
+        "LimitNOFILE": whole("LimitNOFILE", 1024, NOFILE_MAX),
+        "TimeoutStopSec": whole("TimeoutStopSec", 60, 86400,
+                                " seconds so that InnoDB can shut down cleanly"),
+        "OOMScoreAdjust": whole("OOMScoreAdjust", -999, 0,
+                                " (-1000 would exempt mysqld from the OOM killer entirely)"),
+        "app_OOMScoreAdjust": whole("app_OOMScoreAdjust", 1, 1000),
     }
