@@ -693,10 +693,90 @@ def build_plan(facts, demand, policy=None, extra_variables=None):
     among them are planned with (as the policy values), the others are merged into
     ``server.variables`` and every rule they touch is checked again. Nothing is changed
     anywhere; the result is plain data.
+
+    The steps, in order, each returning its part and adding its warnings:
+    ``_connections`` (demand, caps, max_connections), ``_idle_timeouts`` (wait_timeout and
+    the idle limit the clients must stay below), ``_client_settings`` (each app's Django
+    and SQLAlchemy values), ``_server_variables``, ``_memory`` (the budget, shrinking what
+    it may) and ``_unit_settings`` (systemd).
     """
     d = normalize_demand(demand)
     p = normalize_policy(policy)
     extras = normalize_extra_variables(extra_variables)
+    _policy_from_extras(p, extras)
+    variables, status, host, dynamic_facts, accounts = _facts_parts(facts)
+    warnings = []
+
+    mem = _memory_inputs(variables, host, d, p)
+    conn = _connections(d, p, variables, status, mem, warnings)
+    idle = _idle_timeouts(conn["apps"], d, p, variables, warnings)
+    plan_apps, max_client_timeout = _client_settings(conn, idle, p, accounts, warnings)
+    server_vars, totals = _server_variables(variables, conn, idle, p, max_client_timeout,
+                                            warnings)
+    max_connections = conn["max_connections"]
+
+    memory, new_pool = _memory(mem, variables, p, max_connections, warnings)
+    if new_pool is not None:
+        server_vars["innodb_buffer_pool_size"] = new_pool
+    for key in memory["shrunk"]:
+        server_vars[key] = memory["values"][key]
+    buffer_pool = new_pool if new_pool is not None else _fact_int(variables,
+                                                                   "innodb_buffer_pool_size")
+
+    dynamic = {}
+    for key in server_vars:
+        value = dynamic_facts.get(key)
+        dynamic[key] = bool(value) if isinstance(value, bool) else KNOWN_DYNAMIC.get(key, False)
+
+    systemd = _unit_settings(server_vars["open_files_limit"], buffer_pool, p)
+
+    # -- status counters worth a human look ----------------------------------------------
+    _status_warnings(status, warnings)
+    if d["db_host_shared"]:
+        _swap_warning(host, warnings)
+
+    apps = conn["apps"]
+    plan = {
+        "flavor": str(facts.get("flavor") or ""),
+        "version": _version(facts),
+        "server": {
+            "variables": server_vars,
+            "dynamic": dynamic,
+            # Lines of the drop-in a rerun keeps when it does not set them (a shrink of
+            # an earlier run that the measured budget now relies on).
+            "keep_if_present": sorted(CACHE_SHRINK_ORDER + ("innodb_buffer_pool_size",))
+            if p["allow_buffer_pool_shrink"] else [],
+            "user_limits": [
+                {"app": app["name"], "user": app["db_user"], "host": app["db_user_host"],
+                 "max_user_connections": conn["caps"][app["name"]]}
+                for app, _ in apps
+            ],
+        },
+        "systemd": systemd,
+        "memory": memory,
+        "apps": plan_apps,
+        "totals": dict({
+            "demand": conn["total_demand"],
+            "reserve": conn["reserve"],
+            "headroom_percent": conn["headroom"],
+            "user_caps_sum": conn["caps_sum"],
+            "required_max_connections": conn["required"],
+            "max_connections": max_connections,
+            "wait_timeout": idle["wait_timeout"],
+            "effective_idle_timeout": idle["effective_idle"],
+            "upstream_idle_timeout": idle["upstream"],
+        }, **totals),
+        "warnings": warnings,
+    }
+    for key, value in dynamic_facts.items():
+        # The dynamic map of the variables the extras add (used by the apply stage).
+        if str(key).lower() in extras and isinstance(value, bool):
+            plan["server"]["dynamic"][str(key).lower()] = value
+    return merge_server_variables(plan, extras)
+
+
+def _policy_from_extras(p, extras):
+    """Plan with wait_timeout / max_connections given as extra variables (PLANNED_EXTRAS)."""
     p["_source"] = {"wait_timeout": "policy override", "max_connections": "policy override"}
     for knob in PLANNED_EXTRAS:
         if knob not in extras:
@@ -713,10 +793,10 @@ def build_plan(facts, demand, policy=None, extra_variables=None):
         if value:
             p[knob] = value
             p["_source"][knob] = "extra_variables"
-    variables, status, host, dynamic_facts, accounts = _facts_parts(facts)
-    warnings = []
 
-    # -- connections: demand, per-account caps, max_connections ------------------------
+
+def _connections(d, p, variables, status, mem, warnings):
+    """Demand, per-account caps and max_connections (with the warnings they raise)."""
     reserve, headroom = d["admin_reserve"], d["headroom_percent"]
     apps, caps = [], {}
     for app in d["apps"]:
@@ -733,7 +813,6 @@ def build_plan(facts, demand, policy=None, extra_variables=None):
             "threads_per_process/background_workers or put a pooler in front"
             % (caps_sum, reserve, required, MAX_CONNECTIONS_LIMIT))
     current_max_connections = _fact_int(variables, "max_connections")
-    mem = _memory_inputs(variables, host, d, p)
     if p["max_connections"]:
         if p["max_connections"] < required:
             raise PlanError(
@@ -775,7 +854,13 @@ def build_plan(facts, demand, policy=None, extra_variables=None):
             "server was close to refusing connections (1040)"
             % (max_used, max_used * 100 // current_max_connections, current_max_connections))
 
-    # -- idle timeouts -------------------------------------------------------------------
+    return {"apps": apps, "caps": caps, "total_demand": total_demand, "caps_sum": caps_sum,
+            "required": required, "reserve": reserve, "headroom": headroom,
+            "max_connections": max_connections}
+
+
+def _idle_timeouts(apps, d, p, variables, warnings):
+    """wait_timeout and the idle limit every client must stay below."""
     server_wait = _fact_int(variables, "wait_timeout")
     if server_wait < 1:
         raise PlanError("facts.variables.wait_timeout must be >= 1, got %d" % server_wait)
@@ -806,7 +891,15 @@ def build_plan(facts, demand, policy=None, extra_variables=None):
                "the proxy's idle timeout" if upstream and upstream < wait_timeout
                else "wait_timeout (steadydb_wait_timeout)"))
 
-    # -- client settings per app ---------------------------------------------------------
+    return {"server_wait": server_wait, "wait_timeout": wait_timeout, "upstream": upstream,
+            "effective_idle": effective_idle}
+
+
+def _client_settings(conn, idle, p, accounts, warnings):
+    """Each app's client part (app_entry) and the longest client read/write timeout."""
+    apps, caps = conn["apps"], conn["caps"]
+    wait_timeout, upstream = idle["wait_timeout"], idle["upstream"]
+    effective_idle = idle["effective_idle"]
     connect_timeout = p["connect_timeout"]
     if connect_timeout > 10:
         warnings.append(
@@ -833,7 +926,13 @@ def build_plan(facts, demand, policy=None, extra_variables=None):
                             "max_user_connections=%d applies once it is created"
                             % (name, app["db_user"], app["db_user_host"], caps[name]))
 
-    # -- server variables ----------------------------------------------------------------
+    return plan_apps, max_client_timeout
+
+
+def _server_variables(variables, conn, idle, p, max_client_timeout, warnings):
+    """The planned server variables, and the totals they add (open files)."""
+    max_connections, caps_sum = conn["max_connections"], conn["caps_sum"]
+    wait_timeout = idle["wait_timeout"]
     current_table_cache = _fact_int(variables, "table_open_cache")
     extra = _fact_int(variables, "extra_max_connections", required=False)
     # Raise the table cache to max_connections x tables_per_join, but never so far that
@@ -874,24 +973,13 @@ def build_plan(facts, demand, policy=None, extra_variables=None):
         "max_connect_errors": max(_fact_int(variables, "max_connect_errors", required=False),
                                   p["max_connect_errors"]),
     }
+    return server_vars, {"extra_max_connections": extra, "open_files_need": need_files}
 
-    # -- memory budget -------------------------------------------------------------------
-    memory, new_pool = _memory(mem, variables, p, max_connections, warnings)
-    if new_pool is not None:
-        server_vars["innodb_buffer_pool_size"] = new_pool
-    for key in memory["shrunk"]:
-        server_vars[key] = memory["values"][key]
-    buffer_pool = new_pool if new_pool is not None else _fact_int(variables,
-                                                                   "innodb_buffer_pool_size")
 
-    dynamic = {}
-    for key in server_vars:
-        value = dynamic_facts.get(key)
-        dynamic[key] = bool(value) if isinstance(value, bool) else KNOWN_DYNAMIC.get(key, False)
-
-    # -- systemd ---------------------------------------------------------------------------
+def _unit_settings(open_files_limit, buffer_pool, p):
+    """The server unit's settings (plan["systemd"])."""
     limit_nofile = min(_round_up(open_files_limit, 1024), NOFILE_MAX)
-    systemd = {
+    return {
         "LimitNOFILE": limit_nofile,
         "Restart": "on-failure",
         "RestartSec": p["restart_sec"],
@@ -903,57 +991,17 @@ def build_plan(facts, demand, policy=None, extra_variables=None):
         "app_OOMScoreAdjust": p["app_oom_score_adjust"],
     }
 
-    # -- status counters worth a human look ----------------------------------------------
-    _status_warnings(status, warnings)
-    if d["db_host_shared"]:
-        swap = swap_limit(host)
-        if swap == 0:
-            warnings.append(
-                "the DB host is shared with the app and has no swap%s: a memory spike in the "
-                "app goes straight to the OOM killer; add a small swap file%s"
-                % ((" the server may use (its memory cgroup allows none)", " and allow the "
-                    "cgroup some (memory.swap.max / memory.memsw.limit_in_bytes)")
-                   if host.get("swap_total_bytes") else ("", "")))
 
-    plan = {
-        "flavor": str(facts.get("flavor") or ""),
-        "version": _version(facts),
-        "server": {
-            "variables": server_vars,
-            "dynamic": dynamic,
-            # Lines of the drop-in a rerun keeps when it does not set them (a shrink of
-            # an earlier run that the measured budget now relies on).
-            "keep_if_present": sorted(CACHE_SHRINK_ORDER + ("innodb_buffer_pool_size",))
-            if p["allow_buffer_pool_shrink"] else [],
-            "user_limits": [
-                {"app": app["name"], "user": app["db_user"], "host": app["db_user_host"],
-                 "max_user_connections": caps[app["name"]]}
-                for app, _ in apps
-            ],
-        },
-        "systemd": systemd,
-        "memory": memory,
-        "apps": plan_apps,
-        "totals": {
-            "demand": total_demand,
-            "reserve": reserve,
-            "headroom_percent": headroom,
-            "user_caps_sum": caps_sum,
-            "required_max_connections": required,
-            "max_connections": max_connections,
-            "wait_timeout": wait_timeout,
-            "effective_idle_timeout": effective_idle,
-            "upstream_idle_timeout": upstream,
-            "extra_max_connections": extra,
-            "open_files_need": need_files,
-        },
-        "warnings": warnings,
-    }
-    for key, value in dynamic_facts.items():
-        # The dynamic map of the variables the extras add (used by the apply stage).
-        if str(key).lower() in extras and isinstance(value, bool):
-            plan["server"]["dynamic"][str(key).lower()] = value
-    return merge_server_variables(plan, extras)
+def _swap_warning(host, warnings):
+    """A DB host shared with the app and without swap: the OOM killer is one spike away."""
+    swap = swap_limit(host)
+    if swap == 0:
+        warnings.append(
+            "the DB host is shared with the app and has no swap%s: a memory spike in the "
+            "app goes straight to the OOM killer; add a small swap file%s"
+            % ((" the server may use (its memory cgroup allows none)", " and allow the "
+                "cgroup some (memory.swap.max / memory.memsw.limit_in_bytes)")
+               if host.get("swap_total_bytes") else ("", "")))
 
 
 def _memory_inputs(variables, host, d, p):
