@@ -703,6 +703,9 @@ def markdown(result):
         lines.append("| `%s` (shipped) | %s |" % (eng["engine"], eng["shipped_us"]))
         lines.append("| `%s` (stock) | %s |" % (eng["stock_engine"], eng["stock_us"]))
         lines.append("| overhead | %+.1f us, ratio %.3f |" % (eng["overhead_us"], eng["ratio"]))
+        if "paired_diff_us_mean" in eng:
+            lines.append("| round by round (shipped - stock) | mean %+.1f us, standard error "
+                         "%.1f us |" % (eng["paired_diff_us_mean"], eng["paired_diff_us_stderr"]))
     elif eng:
         lines.append("")
         lines.append("Engine overhead: %s" % (eng if isinstance(eng, str) else json.dumps(eng)))
