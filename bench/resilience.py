@@ -664,8 +664,8 @@ def markdown(result):
                 lines.append("| %s | %s | %s |" % (label, x["seconds"], x["changed"]))
             elif x:
                 lines.append("| %s | %s | |" % (label, x))
-        ratios = sp.get("ratios")
-        if ratios:
+        ratios = sp.get("ratios") or {}
+        if any(ratios.get(key) is not None for key, _, _ in RATIO_TARGETS):
             lines.append("")
             lines.append("Ratios measured side by side in this run (issue 15; one-task playbook: "
                          "`ansible.builtin.ping`, no facts, same inventory, median of %s s):"
