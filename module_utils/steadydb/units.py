@@ -14,7 +14,6 @@ Public API (stable, other modules import it):
 - ``option_file_size(text)`` -> str: a size as an option file must spell it (``1.5M`` ->
   ``1536K``); other text unchanged.
 - ``to_bool(value)`` -> bool: ON/OFF, 1/0, TRUE/FALSE, YES/NO.
-- ``is_bool_like(value)`` -> bool.
 - ``normalize_variable(name, value)`` -> int | bool | str: one SHOW GLOBAL VARIABLES value.
 - ``normalize_variables(rows)`` -> dict: every row of SHOW GLOBAL VARIABLES.
 - ``comparable(value)`` / ``values_equal(name, current, desired)``: compare a desired
@@ -129,15 +128,6 @@ def option_file_size(text):
     if not _FRACTIONAL_SIZE_RE.match(text):
         return text
     return format_size(to_bytes(text))
-
-
-def is_bool_like(value):
-    """True when ``to_bool`` would accept ``value``."""
-    try:
-        to_bool(value)
-    except ValueError:
-        return False
-    return True
 
 
 def to_bool(value):
