@@ -38,6 +38,19 @@ options:
     type: list
     elements: str
     default: [mariadb.service, mysql.service, mysqld.service]
+  settings:
+    description:
+      - The plan's C(systemd) settings (possibly partial, as a hand-written plan). When given,
+        they are checked and completed first (one rule, C(check_unit_settings) in
+        C(module_utils/steadydb/plan.py)), before the unit is read; a value that breaks a
+        rule fails here with the key, the value and the rule. RV(settings) returns them,
+        and they stand in for O(limit_nofile) and O(restart) when those are not given.
+    type: dict
+  fallbacks:
+    description:
+      - Values for the keys O(settings) leaves out, over the planner's own defaults.
+    type: dict
+    default: {}
   limit_nofile:
     description:
       - The plan's C(LimitNOFILE). When given, RV(limit_nofile) says what to write.
@@ -134,6 +147,15 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+settings:
+  description:
+    - O(settings) checked and completed (every key, ints as numbers,
+      C(RestartPreventExitStatus) as spaced text).
+  returned: when O(settings) is given
+  type: dict
+  sample: {Restart: on-failure, RestartSec: 2, RestartPreventExitStatus: "1 2 3 4 5 6 7 9 10 12 13",
+           StartLimitIntervalSec: 60, StartLimitBurst: 5, LimitNOFILE: 32768,
+           TimeoutStopSec: 900, OOMScoreAdjust: -600, app_OOMScoreAdjust: 300}
 unit:
   description: The server's unit.
   returned: always
@@ -226,6 +248,7 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.steadydb import systemd
+from ansible.module_utils.steadydb.plan import PlanError, check_unit_settings
 
 UNIT_NAME = re.compile(r"^[A-Za-z0-9:_.@\\-]+\.service$")
 
@@ -268,11 +291,27 @@ def apply_needed(previous, now):
     }
 
 
+def checked_settings(module, params):
+    """Check and complete O(settings); fill O(limit_nofile) and O(restart) from them."""
+    try:
+        settings = check_unit_settings(params["settings"], params["fallbacks"])
+    except PlanError as exc:
+        module.fail_json(msg="steadydb_plan.systemd: %s." % exc)
+    if params["limit_nofile"] is None:
+        params["limit_nofile"] = settings["LimitNOFILE"]
+    if params["restart"] is None:
+        params["restart"] = dict((key, settings[key]) for key in (
+            "RestartSec", "StartLimitBurst", "StartLimitIntervalSec"))
+    return settings
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             name=dict(type="str", default=""),
             candidates=dict(type="list", elements="str", default=list(systemd.DEFAULT_CANDIDATES)),
+            settings=dict(type="dict"),
+            fallbacks=dict(type="dict", default={}),
             limit_nofile=dict(type="int"),
             never_lower=dict(type="bool", default=True),
             restart=dict(type="dict", options=dict(
@@ -292,6 +331,10 @@ def main():
     if bad:
         module.fail_json(msg="Not a service unit name: %s (expected e.g. mariadb.service)."
                          % ", ".join(repr(unit) for unit in bad))
+    result = {"changed": False}
+    if params["settings"] is not None:
+        settings = checked_settings(module, params)
+        result["settings"] = settings
     if not systemd.systemd_running():
         module.fail_json(msg="systemd is not the service manager on this host "
                              "(/run/systemd/system is missing): there is no unit to read.")
@@ -306,7 +349,7 @@ def main():
     except systemd.SystemdError as exc:
         module.fail_json(msg=str(exc))
 
-    result = {"changed": False, "unit": unit}
+    result["unit"] = unit
     if params["limit_nofile"] is not None:
         if params["limit_nofile"] < 1:
             module.fail_json(msg="limit_nofile must be a positive number, got %d."
