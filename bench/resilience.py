@@ -658,10 +658,16 @@ def markdown(result):
         for key, label in (("converge_1", "harden-db.yml, 1 host, first run"),
                            ("rerun_1", "harden-db.yml, 1 host, rerun (idempotent)"),
                            ("converge_3", "harden-db.yml, 3 hosts (forks 3), first run"),
-                           ("rerun_3", "harden-db.yml, 3 hosts (forks 3), rerun")):
+                           ("rerun_3", "harden-db.yml, 3 hosts (forks 3), rerun"),
+                           ("rerun_1_alone", "harden-db.yml, 1 of those 3 hosts alone, rerun"),
+                           ("audit_1", "audit-db.yml, 1 host"),
+                           ("one_task_a", "one-task playbook (ping), before the converge"),
+                           ("one_task_b", "one-task playbook (ping), after the rerun"),
+                           ("one_task_c", "one-task playbook (ping), after the audit")):
             x = sp.get(key)
             if isinstance(x, dict) and "seconds" in x:
-                lines.append("| %s | %s | %s |" % (label, x["seconds"], x["changed"]))
+                lines.append("| %s | %s | %s%s |" % (label, x["seconds"], x["changed"],
+                                                      " (rc %s)" % x["rc"] if "rc" in x else ""))
             elif x:
                 lines.append("| %s | %s | |" % (label, x))
         ratios = sp.get("ratios") or {}

@@ -95,18 +95,27 @@ def time_range(panels, pad=0.5):
     return math.floor(lo - pad), math.ceil(hi + pad)
 
 
-def failure_labels(failures, min_dx=40.0):
-    """Which failures get a text label: [(x, y, code)] in pixels, sorted by x. A label is
-    left out when the previous label of the same code is closer than min_dx pixels and
-    at about the same height (a run of identical failures gets one label)."""
+def failure_labels(failures, min_dx=40.0, line_h=11.0, levels=4):
+    """Where the failures' text labels go: [(x, label_y, code)] in pixels, sorted by x.
+
+    A run of identical failures gets one label: a failure is left out when the last
+    labelled failure of the same code is closer than min_dx pixels at about the same
+    height (2 lines). A label that would overlap
+    another one (closer than min_dx, same line) moves up a line, at most levels - 1
+    lines; when every line is taken it is left out."""
     shown = []
     last = {}
     for x, y, code in sorted(failures, key=lambda f: (f[0], f[1])):
         prev = last.get(code)
-        if prev is not None and x - prev[0] < min_dx and abs(y - prev[1]) < 14:
+        if prev is not None and x - prev[0] < min_dx and abs(y - prev[1]) < 2 * line_h:
             continue
-        shown.append((x, y, code))
-        last[code] = (x, y)
+        for level in range(levels):
+            label_y = y - 5 - level * line_h
+            if all(abs(x - sx) >= min_dx or abs(label_y - sy) >= line_h
+                   for sx, sy, _ in shown):
+                shown.append((x, label_y, code))
+                last[code] = (x, y)
+                break
     return shown
 
 
@@ -220,8 +229,8 @@ def draw_panel(panel, x0, y0, t_lo, t_hi):
             out.append('<path d="M%.1f %.1fl6 6m0 -6l-6 6" stroke="#c62828" stroke-width="1.6"/>'
                        % (x - 3, y - 3))
             failures.append((x, y, short_code(p.get("code"))))
-    for x, y, code in failure_labels(failures):
-        out.append(_text(x + 4, y - 5, code, size=9, color="#c62828"))
+    for x, label_y, code in failure_labels(failures):
+        out.append(_text(x + 4, label_y, code, size=9, color="#c62828"))
     return out
 
 

@@ -77,12 +77,26 @@ def test_time_range_is_shared_padded_and_covers_marks():
 
 
 def test_failure_labels_one_per_run_of_the_same_code():
-    failures = [(100 + 10 * i, 50, "2003") for i in range(6)] + [(105, 50, "2013")]
+    failures = [(100 + 10 * i, 50, "2003") for i in range(6)]
     shown = timeline.failure_labels(failures, min_dx=40)
-    codes = [c for _, _, c in shown]
-    assert codes.count("2013") == 1  # a different number is always labelled
-    assert codes.count("2003") == 2  # x 100 and x 140; 110..130 and 150 are too close
-    assert [x for x, _, c in shown if c == "2003"] == [100, 140]
+    # x 100 and x 140 labelled; 110..130 and 150 are too close to the previous label
+    assert shown == [(100, 45, "2003"), (140, 45, "2003")]
+    # the same code far below (a fast refusal under a slow timeout): labelled again
+    shown = timeline.failure_labels([(100, 20, "2013"), (110, 80, "2013")], min_dx=40)
+    assert [c for _, _, c in shown] == ["2013", "2013"]
+
+
+def test_failure_labels_of_different_codes_do_not_overlap():
+    failures = [(100, 50, "2013"), (105, 50, "2003"), (112, 50, "2006")]
+    shown = timeline.failure_labels(failures, min_dx=40, line_h=11)
+    assert [c for _, _, c in shown] == ["2013", "2003", "2006"]  # each number once
+    assert [y for _, y, _ in shown] == [45, 34, 23]  # stacked a line apart
+
+
+def test_failure_labels_left_out_when_every_line_is_taken():
+    failures = [(100 + i, 50, str(2000 + i)) for i in range(5)]
+    shown = timeline.failure_labels(failures, min_dx=40, levels=4)
+    assert len(shown) == 4
 
 
 def test_short_code_keeps_error_numbers():
