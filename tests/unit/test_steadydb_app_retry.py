@@ -61,7 +61,15 @@ def test_budget_bounds_the_retries():
     with pytest.raises(OperationalError):
         retry.connect(failing([2003] * 1000), 3, clock.sleep, clock.clock)
     assert clock.now <= 3 and max(clock.sleeps) == retry.MAX_DELAY
-    assert len(clock.sleeps) == 6  # 0.05 + 0.1 + 0.2 + 0.4 + 0.8 + 1.0 = 2.55; the next 1.0 passes 3
+    # 0.05 + 0.1 + 0.2 + 10 x 0.25 = 2.85; the next 0.25 would pass 3.
+    assert len(clock.sleeps) == 13
+
+
+def test_a_server_back_is_noticed_within_the_longest_wait():
+    # Before: waits grew to 1 s, so a request noticed a restarted server up to ~1 s late.
+    clock = Clock()
+    retry.connect(failing([2003] * 12), 10, clock.sleep, clock.clock)
+    assert max(clock.sleeps) <= 0.25
 
 
 def test_zero_budget_means_one_attempt():
