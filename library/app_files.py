@@ -67,18 +67,10 @@ changed_files:
 '''
 
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.steadydb.option_tree import write_atomic
 from ansible.module_utils.steadydb.tree_files import changed_files, check_relative, directories_of
-
-
-def write(module, target, content):
-    """Write ``content`` to ``target`` through a temporary file in the same directory."""
-    handle, temp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".steadydb-")
-    with os.fdopen(handle, "wb") as out:
-        out.write(content.encode("utf-8"))
-    module.atomic_move(temp, target)
 
 
 def main():
@@ -109,18 +101,17 @@ def main():
 
     written = changed_files(dest, params["files"])
     changed = bool(written)
+    directories = [dest] + [os.path.join(dest, name) for name in directories_of(params["files"])]
     if not module.check_mode:
-        for directory in [""] + directories_of(params["files"]):
-            path = os.path.join(dest, directory) if directory else dest
+        for path in directories:
             if not os.path.isdir(path):
                 os.mkdir(path)
                 changed = True
         for path in written:
-            write(module, os.path.join(dest, path), params["files"][path])
+            write_atomic(module, os.path.join(dest, path), params["files"][path])
     common = module.load_file_common_arguments(params, path=dest)
     directory_args = dict(common, mode=params["directory_mode"])
-    for directory in [""] + directories_of(params["files"]):
-        path = os.path.join(dest, directory) if directory else dest
+    for path in directories:
         if os.path.isdir(path):
             changed = module.set_fs_attributes_if_different(dict(directory_args, path=path),
                                                             changed)

@@ -283,7 +283,6 @@ import fcntl
 import os
 import re
 import shlex
-import tempfile
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -291,7 +290,7 @@ from ansible.module_utils.steadydb.option_file import (
     OptionFileError, check_request, config_file_problems, edit, find_overrides, message_option,
     option_key, options_in_groups, parse_default_files, parse_print_defaults,
     refuse_control_characters, validation_errors)
-from ansible.module_utils.steadydb.option_tree import OptionTree, read_text, to_bytes
+from ansible.module_utils.steadydb.option_tree import OptionTree, read_text, to_bytes, write_atomic
 from ansible.module_utils.steadydb.persisted import (
     PersistedError, describe, loads_persisted, parse_persisted, persisted_overrides,
     persisted_path)
@@ -402,21 +401,6 @@ def lock_directory(module, directory, timeout, result):
                     "within %d s (lock_timeout); %s was not changed. Wait for the other run, or "
                     "raise lock_timeout." % (directory, timeout, result["path"]), **result)
         time.sleep(0.1)
-
-
-def write_atomic(module, path, text):
-    directory = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
-                               dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(to_bytes(text))
-            handle.flush()
-            os.fsync(handle.fileno())
-        module.atomic_move(tmp, path, unsafe_writes=module.params.get("unsafe_writes"))
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def check_overrides(module, tree, binary, flavor, path, old_text, desired, result):

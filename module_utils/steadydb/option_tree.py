@@ -47,6 +47,22 @@ def to_bytes(text):
     return text.encode("utf-8", "surrogateescape")
 
 
+def write_atomic(module, path, text):
+    """Replace ``path`` with ``text``: a synced temporary file beside it, then a rename."""
+    directory = os.path.dirname(path) or "."
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
+                               dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(to_bytes(text))
+            handle.flush()
+            os.fsync(handle.fileno())
+        module.atomic_move(tmp, path, unsafe_writes=module.params.get("unsafe_writes"))
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
 class OptionTree(object):
 
     def __init__(self, roots, target, text, target_name=None):
