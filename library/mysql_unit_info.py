@@ -14,10 +14,10 @@ description:
     RHEL and Oracle RPMs C(mysqld.service)).
   - Reads the unit's restart, limit and OOM properties, and the running server's own
     open files limit and OOM score from C(/proc/MAINPID).
-  - With O(limit_nofile), says which C(LimitNOFILE) a drop-in should write so that it
-    never lowers what the unit or the running server already has.
-  - With O(restart), says which C(RestartSec) and start limit a drop-in should write so
-    that recovery is never slower than with the packaged unit and a crash loop still
+  - With O(settings), checks and completes the plan's unit settings, and says which
+    C(LimitNOFILE) a drop-in should write so that it never lowers what the unit or the
+    running server already has (RV(limit_nofile)), and which C(RestartSec) and start limit
+    so that recovery is never slower than with the packaged unit and a crash loop still
     ends (RV(restart_policy)).
   - With O(previous), says whether the server must restart for C(LimitNOFILE) (only when
     its own limit would rise) and whether its OOM score still differs from the unit's.
@@ -43,48 +43,24 @@ options:
       - The plan's C(systemd) settings (possibly partial, as a hand-written plan). When given,
         they are checked and completed first (one rule, C(check_unit_settings) in
         C(module_utils/steadydb/plan.py)), before the unit is read; a value that breaks a
-        rule fails here with the key, the value and the rule. RV(settings) returns them,
-        and they stand in for O(limit_nofile) and O(restart) when those are not given.
+        rule fails here with the key, the value and the rule. RV(settings) returns them;
+        RV(limit_nofile) and RV(restart_policy) are derived from them.
     type: dict
   fallbacks:
     description:
       - Values for the keys O(settings) leaves out, over the planner's own defaults.
     type: dict
     default: {}
-  limit_nofile:
-    description:
-      - The plan's C(LimitNOFILE). When given, RV(limit_nofile) says what to write.
-    type: int
   never_lower:
     description:
-      - With O(limit_nofile), keep the unit's and the running server's limit when it is
+      - With O(settings), keep the unit's and the running server's limit when it is
         higher than the plan's (soft and hard separately). V(false) writes the plan's
         value as it is.
     type: bool
     default: true
-  restart:
-    description:
-      - The plan's C(RestartSec) (whole seconds, the slowest restart wanted),
-        C(StartLimitBurst) and C(StartLimitIntervalSec). When given, RV(restart_policy)
-        derives the values to write from them, the packaged unit's and the server's
-        measured start time.
-    type: dict
-    suboptions:
-      RestartSec:
-        description: Seconds, 1..600.
-        type: int
-        required: true
-      StartLimitBurst:
-        description: Starts, 1..100.
-        type: int
-        required: true
-      StartLimitIntervalSec:
-        description: Seconds, 1..86400.
-        type: int
-        required: true
   dropin_name:
     description:
-      - File name of steadydb's own drop-in, left out when O(restart) reads what the
+      - File name of steadydb's own drop-in, left out when O(settings) is compared with what the
         packaged unit (its unit file and every other drop-in) gives.
     type: str
     default: 50-steadydb.conf
@@ -129,13 +105,9 @@ notes:
 '''
 
 EXAMPLES = r'''
-- name: Find the server unit and the LimitNOFILE to write
+- name: Check the plan's unit settings, find the unit and what to write
   mysql_unit_info:
-    limit_nofile: "{{ steadydb_plan.systemd.LimitNOFILE }}"
-    restart:
-      RestartSec: "{{ steadydb_plan.systemd.RestartSec }}"
-      StartLimitBurst: "{{ steadydb_plan.systemd.StartLimitBurst }}"
-      StartLimitIntervalSec: "{{ steadydb_plan.systemd.StartLimitIntervalSec }}"
+    settings: "{{ steadydb_plan.systemd }}"
   register: unit_before
 
 - name: After the drop-in changed and systemd reloaded
@@ -199,7 +171,7 @@ unit:
       type: dict
 limit_nofile:
   description: The C(LimitNOFILE) to write (never below the unit's or the server's).
-  returned: when O(limit_nofile) is given
+  returned: when O(settings) is given
   type: dict
   sample: {value: "32768", soft: 32768, hard: 32768, planned: 10240, kept_from: unit,
            unit: {soft: 32768, hard: 32768}, running: {soft: 10000, hard: 10000}}
@@ -211,7 +183,7 @@ restart_policy:
       plan's and (burst + 1) x (RestartSec + 2 x the measured start), rounded up to 10 s,
       at most 86400 (10 s of start assumed when none was measured); an interval the unit
       already has is kept while it lies between that and twice it.
-  returned: when O(restart) is given
+  returned: when O(settings) is given
   type: dict
   sample: {RestartSec: 100ms, StartLimitBurst: 5, StartLimitIntervalSec: 60,
            restart_usec: 100000, restart_from: packaged unit, start_seconds: 1.4,
@@ -265,17 +237,6 @@ def predicted(previous, dropin):
     return unit
 
 
-RESTART_BOUNDS = {"RestartSec": (1, 600), "StartLimitBurst": (1, 100),
-                  "StartLimitIntervalSec": (1, 86400)}
-
-
-def restart_bounds(restart):
-    """The out-of-range values of O(restart), as sentences."""
-    return ["%s is %s; use %d..%d" % (key, (restart or {})[key], low, high)
-            for key, (low, high) in sorted(RESTART_BOUNDS.items())
-            if restart and not low <= restart[key] <= high]
-
-
 def apply_needed(previous, now):
     process = now.get("process") or {}
     restart, reason = systemd.nofile_restart(previous.get("nofile"), now.get("nofile"),
@@ -292,17 +253,11 @@ def apply_needed(previous, now):
 
 
 def checked_settings(module, params):
-    """Check and complete O(settings); fill O(limit_nofile) and O(restart) from them."""
+    """O(settings) checked and completed by the planner's rule, or the module fails."""
     try:
-        settings = check_unit_settings(params["settings"], params["fallbacks"])
+        return check_unit_settings(params["settings"], params["fallbacks"])
     except PlanError as exc:
         module.fail_json(msg="steadydb_plan.systemd: %s." % exc)
-    if params["limit_nofile"] is None:
-        params["limit_nofile"] = settings["LimitNOFILE"]
-    if params["restart"] is None:
-        params["restart"] = dict((key, settings[key]) for key in (
-            "RestartSec", "StartLimitBurst", "StartLimitIntervalSec"))
-    return settings
 
 
 def main():
@@ -312,13 +267,7 @@ def main():
             candidates=dict(type="list", elements="str", default=list(systemd.DEFAULT_CANDIDATES)),
             settings=dict(type="dict"),
             fallbacks=dict(type="dict", default={}),
-            limit_nofile=dict(type="int"),
             never_lower=dict(type="bool", default=True),
-            restart=dict(type="dict", options=dict(
-                RestartSec=dict(type="int", required=True),
-                StartLimitBurst=dict(type="int", required=True),
-                StartLimitIntervalSec=dict(type="int", required=True),
-            )),
             dropin_name=dict(type="str", default="50-steadydb.conf"),
             previous=dict(type="dict"),
             dropin=dict(type="dict", default={}),
@@ -332,15 +281,12 @@ def main():
         module.fail_json(msg="Not a service unit name: %s (expected e.g. mariadb.service)."
                          % ", ".join(repr(unit) for unit in bad))
     result = {"changed": False}
+    settings = None
     if params["settings"] is not None:
-        settings = checked_settings(module, params)
-        result["settings"] = settings
+        settings = result["settings"] = checked_settings(module, params)
     if not systemd.systemd_running():
         module.fail_json(msg="systemd is not the service manager on this host "
                              "(/run/systemd/system is missing): there is no unit to read.")
-    bad = restart_bounds(params["restart"])
-    if bad:
-        module.fail_json(msg="restart: %s." % "; ".join(bad))
 
     def run(argv):
         return module.run_command(argv, environ_update={"SYSTEMD_PAGER": "", "LC_ALL": "C"})
@@ -350,19 +296,15 @@ def main():
         module.fail_json(msg=str(exc))
 
     result["unit"] = unit
-    if params["limit_nofile"] is not None:
-        if params["limit_nofile"] < 1:
-            module.fail_json(msg="limit_nofile must be a positive number, got %d."
-                             % params["limit_nofile"])
+    if settings is not None:
         result["limit_nofile"] = systemd.limit_nofile(
-            params["limit_nofile"], unit["nofile"], (unit["process"] or {}).get("nofile"),
+            settings["LimitNOFILE"], unit["nofile"], (unit["process"] or {}).get("nofile"),
             never_lower=params["never_lower"])
-    if params["restart"] is not None:
         packaged = systemd.packaged_settings(unit["properties"], params["dropin_name"],
                                              systemd.manager_defaults(run))
         result["restart_policy"] = dict(
             systemd.restart_policy(
-                params["restart"], packaged, unit["start_seconds"],
+                settings, packaged, unit["start_seconds"],
                 systemd.parse_timespan(unit["properties"].get("StartLimitIntervalUSec"))),
             packaged_files=packaged["files"], unreadable_files=packaged["unreadable"])
     if params["previous"] is not None:
