@@ -89,3 +89,15 @@ def test_a_password_problem_keeps_the_password_out():
     line_break = dict(PASSWORD, value="a\u2028b")
     out = F.check_apps([app()], PLAN, DEFAULTS, [line_break])
     assert out["secrets"] == {} and any("line break character" in p for p in out["problems"])
+
+
+@pytest.mark.parametrize("value, expected", [
+    (None, True), ("", False), ("yes", True), (" off ", False), (False, False), ("1", True)])
+def test_flags_read_as_ansible_reads_bool(value, expected):
+    entry = F.check_apps([app(load_env_file=value)], PLAN, DEFAULTS, [PASSWORD])["apps"][0]
+    assert entry["load_env_file"] is expected
+
+
+def test_a_flag_that_is_no_boolean_is_a_problem():
+    problems = F.check_apps([app(connect_retry="maybe")], PLAN, DEFAULTS, [PASSWORD])["problems"]
+    assert any("load_env_file and connect_retry must be true or false" in p for p in problems)

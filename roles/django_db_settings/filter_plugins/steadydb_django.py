@@ -15,16 +15,17 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import difflib
 import importlib.util
 import os
 import pprint
-import difflib
 import re
 
 from urllib.parse import quote
 
 try:
     from ansible.errors import AnsibleFilterError
+    from ansible.module_utils.parsing.convert_bool import boolean
 except ImportError:  # pragma: no cover - unit tests without Ansible
     AnsibleFilterError = ValueError
 
@@ -287,8 +288,6 @@ DRIVERS = ("mysqlclient", "pymysql")
 ENGINES = ("steadydb", "django")
 SSL_MODES = ("DISABLED", "PREFERRED", "REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY")
 _VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_TRUE = ("1", "true", "yes", "on", "y", "t")
-_FALSE = ("0", "false", "no", "off", "n", "f", "")
 
 
 def _text(value, default=""):
@@ -297,17 +296,15 @@ def _text(value, default=""):
 
 
 def _flag(value, default):
-    """Ansible's ``| bool`` of an inventory value (None: ``default``)."""
+    """Ansible's ``| bool`` of an inventory value (None: ``default``; empty: false)."""
     if value is None:
         return default
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
+    if isinstance(value, str) and not value.strip():
         return False
-    raise AnsibleFilterError("%r is not a boolean" % (value,))
+    try:
+        return boolean(value, strict=True)
+    except TypeError as exc:
+        raise AnsibleFilterError(str(exc))
 
 
 def _whole(value, minimum=None):
