@@ -981,12 +981,13 @@ def _unit_settings(open_files_limit, buffer_pool, p):
     limit_nofile = min(_round_up(open_files_limit, 1024), NOFILE_MAX)
     return {
         "LimitNOFILE": limit_nofile,
-        "Restart": "on-failure",
+        "Restart": UNIT_DEFAULTS["Restart"],
         "RestartSec": p["restart_sec"],
         "RestartPreventExitStatus": RESTART_PREVENT_EXIT_STATUS,
         "StartLimitIntervalSec": p["start_limit_interval_sec"],
         "StartLimitBurst": p["start_limit_burst"],
-        "TimeoutStopSec": min(86400, max(900, 300 + 60 * -(-buffer_pool // GIB))),
+        "TimeoutStopSec": min(86400, max(UNIT_DEFAULTS["TimeoutStopSec"],
+                                         300 + 60 * -(-buffer_pool // GIB))),
         "OOMScoreAdjust": p["oom_score_adjust"],
         "app_OOMScoreAdjust": p["app_oom_score_adjust"],
     }
