@@ -9,7 +9,7 @@ module: mysql_facts
 short_description: Read what steadydb needs to know about a MySQL/MariaDB server and its host
 description:
   - Logs in once and reads the server flavor and version, every global system variable
-    (typed), which of them can be changed at runtime, a few connection-related status
+    (typed), a few connection-related status
     counters, the connection limits of chosen accounts, and the memory of the host the
     module runs on.
   - Returns everything as C(ansible_facts.mysql), the input of the C(mysql_plan) module.
@@ -84,13 +84,6 @@ attributes:
 notes:
   - "Variables are typed by their printed value: integers become int, C(ON)/C(OFF)
     become bool, everything else stays str (decimals such as C(long_query_time) too)."
-  - "C(dynamic): on MariaDB it comes from the C(READ_ONLY) column of
-    C(information_schema.SYSTEM_VARIABLES). MySQL has no such column (neither
-    C(performance_schema.variables_info) nor C(global_variables) says whether
-    C(SET GLOBAL) works), so on MySQL, and on MariaDB older than 10.1, a list
-    maintained in this module of variables known to be read-only decides, and every
-    other variable is reported as dynamic. A wrong C(true) costs a C(SET GLOBAL) that
-    fails with error 1238, which the tuning modules report; it never changes a setting."
   - "C(host) describes the machine the module runs on, read from C(/proc/meminfo),
     and the memory the server process may really use: the smallest of C(MemTotal) and
     every cgroup memory limit from the server's cgroup up to the root (cgroup v1
@@ -103,10 +96,6 @@ notes:
     reported only when it is the server's: its C(MainPID) is the PID in C(@@pid_file),
     or, when that file cannot be read, the login went to this host (unix socket or
     loopback). Otherwise, or without systemd, it is null."
-seealso:
-  - name: MariaDB information_schema.SYSTEM_VARIABLES
-    description: Where the dynamic flag comes from on MariaDB.
-    link: https://mariadb.com/kb/en/information-schema-system_variables-table/
 '''
 
 EXAMPLES = r'''
@@ -173,25 +162,11 @@ ansible_facts:
             - With O(scope=account), only the session values of C(version),
               C(version_comment), C(max_user_connections), C(wait_timeout),
               C(interactive_timeout), C(net_read_timeout), C(net_write_timeout),
-              C(max_connections) and C(connect_timeout); C(dynamic) is empty, C(host) is
-              empty and C(unit) is null.
+              C(max_connections) and C(connect_timeout); C(host) is empty and C(unit)
+              is null.
           type: dict
           returned: always
           sample: {max_connections: 151, wait_timeout: 28800, autocommit: true, sql_mode: "STRICT_TRANS_TABLES"}
-        dynamic:
-          description:
-            - For every key of RV(ansible_facts.mysql.variables), whether C(SET GLOBAL)
-              can change it at runtime (see the notes for how this is decided).
-          type: dict
-          returned: always
-          sample: {max_connections: true, open_files_limit: false}
-        dynamic_source:
-          description:
-            - Where RV(ansible_facts.mysql.dynamic) came from, C(information_schema)
-              or C(builtin_list).
-          type: str
-          returned: always
-          sample: information_schema
         status:
           description:
             - Connection-related counters of C(SHOW GLOBAL STATUS), as int. A counter the
@@ -262,322 +237,10 @@ ansible_facts:
                    load_state: loaded, properties: {Restart: on-failure}}
 '''
 
-import os
-import re
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.steadydb.connection import (
-    connect,
-    fail_on_error,
-    login_argument_spec,
-)
-from ansible.module_utils.steadydb import systemd
-from ansible.module_utils.steadydb.memory import effective_memory, read_process_memory
-from ansible.module_utils.steadydb.units import normalize_variable, normalize_variables
-
-# The counters the plan and the troubleshooting docs use; SHOW GLOBAL STATUS has ~500.
-STATUS_COUNTERS = (
-    "Uptime",
-    "Threads_connected",
-    "Threads_running",
-    "Threads_cached",
-    "Threads_created",
-    "Max_used_connections",
-    "Connections",
-    "Aborted_clients",
-    "Aborted_connects",
-    "Connection_errors_accept",
-    "Connection_errors_internal",
-    "Connection_errors_max_connections",
-    "Connection_errors_peer_address",
-    "Connection_errors_select",
-    "Open_files",
-    "Open_tables",
-    "Opened_tables",
-)
-
-# Variables SET GLOBAL cannot change on MySQL 8.0/8.4 (and MariaDB < 10.1), for servers
-# without information_schema.SYSTEM_VARIABLES. Keep it to variables that are read-only
-# on every supported version: a name missing here is reported as dynamic.
-READ_ONLY_VARIABLES = frozenset((
-    "admin_address", "admin_port", "auto_generate_certs", "back_log", "basedir",
-    "bind_address", "character_set_system", "character_sets_dir", "core_file", "datadir",
-    "default_authentication_plugin", "disabled_storage_engines", "ft_max_word_len",
-    "ft_min_word_len", "ft_query_expansion_limit", "ft_stopword_file", "hostname", "init_file",
-    "innodb_autoinc_lock_mode", "innodb_buffer_pool_chunk_size", "innodb_buffer_pool_instances",
-    "innodb_data_file_path", "innodb_data_home_dir", "innodb_doublewrite_dir",
-    "innodb_flush_method", "innodb_force_recovery", "innodb_ft_cache_size",
-    "innodb_ft_max_token_size", "innodb_ft_min_token_size", "innodb_ft_sort_pll_degree",
-    "innodb_ft_total_cache_size", "innodb_log_file_size", "innodb_log_files_in_group",
-    "innodb_log_group_home_dir", "innodb_numa_interleave", "innodb_page_cleaners",
-    "innodb_page_size", "innodb_read_io_threads", "innodb_rollback_on_timeout",
-    "innodb_sort_buffer_size", "innodb_temp_data_file_path", "innodb_temp_tablespaces_dir",
-    "innodb_undo_directory", "innodb_use_native_aio", "innodb_write_io_threads",
-    "large_files_support", "large_page_size", "large_pages", "lc_messages_dir", "license",
-    "locked_in_memory", "log_bin", "log_bin_basename", "log_bin_index", "log_error",
-    "log_replica_updates", "log_slave_updates", "lower_case_file_system",
-    "lower_case_table_names", "max_digest_length", "myisam_recover_options", "named_pipe",
-    "open_files_limit", "persisted_globals_load", "pid_file", "plugin_dir", "port",
-    "protocol_version", "relay_log", "relay_log_basename", "relay_log_index",
-    "relay_log_recovery", "report_host", "report_password", "report_port", "report_user",
-    "secure_file_priv", "server_uuid", "shared_memory", "shared_memory_base_name",
-    "skip_external_locking", "skip_name_resolve", "skip_networking", "skip_show_database",
-    "socket", "system_time_zone", "table_open_cache_instances", "thread_handling",
-    "thread_stack", "tmpdir", "version", "version_comment", "version_compile_machine",
-    "version_compile_os", "version_compile_zlib",
-))
-# Whole families that are read-only: have_* (build features), performance_schema_*
-# sizing, version_* strings.
-READ_ONLY_PREFIXES = ("have_", "performance_schema", "version")
-
-# What scope=account reads: what an unprivileged account may see of its own limits.
-ACCOUNT_VARIABLES = ("version", "version_comment", "max_user_connections", "wait_timeout",
-                     "interactive_timeout", "net_read_timeout", "net_write_timeout",
-                     "max_connections", "connect_timeout")
-
-# Errors of a missing privilege: in scope=account the read is optional, never a failure.
-# 1044 db access denied, 1142 table, 1143 column, 1227 needs SUPER/PROCESS/...
-PRIVILEGE_ERRORS = frozenset((1044, 1142, 1143, 1227))
-
-_VERSION_RE = re.compile(r"(\d+)\.(\d+)\.(\d+)")
-
-MEMINFO_FIELDS = {
-    "MemTotal": "mem_total_bytes",
-    "MemAvailable": "mem_available_bytes",
-    "SwapTotal": "swap_total_bytes",
-    "SwapFree": "swap_free_bytes",
-}
-
-
-def parse_version(full, version_comment=""):
-    """Return (flavor, version dict) from @@version (and @@version_comment)."""
-    match = _VERSION_RE.search(full)
-    numbers = [int(part) for part in match.groups()] if match else []
-    flavor = "mariadb" if "mariadb" in (full + " " + (version_comment or "")).lower() else "mysql"
-    return flavor, {"full": full, "string": ".".join(str(n) for n in numbers), "tuple": numbers}
-
-
-def builtin_dynamic(names):
-    """The dynamic map from READ_ONLY_VARIABLES, for servers that cannot say themselves."""
-    return dict((name, not (name in READ_ONLY_VARIABLES or name.startswith(READ_ONLY_PREFIXES)))
-                for name in names)
-
-
-def parse_account(spec):
-    """``'web@10.0.0.%'`` -> ('web', '10.0.0.%'); no ``@`` means host ``%``."""
-    if "@" in spec:
-        user, host = spec.rsplit("@", 1)
-    else:
-        user, host = spec, "%"
-    # Quotes are how SQL writes accounts; people paste them into inventories.
-    return user.strip().strip("'\"`"), host.strip().strip("'\"`")
-
-
-def parse_meminfo(text):
-    """Return the host dict from /proc/meminfo text (kB lines -> bytes)."""
-    host = dict((key, None) for key in MEMINFO_FIELDS.values())
-    for line in text.splitlines():
-        name, _, rest = line.partition(":")
-        if name in MEMINFO_FIELDS:
-            fields = rest.split()
-            if fields and fields[0].isdigit():
-                unit = 1024 if len(fields) > 1 and fields[1].lower() == "kb" else 1
-                host[MEMINFO_FIELDS[name]] = int(fields[0]) * unit
-    return host
-
-
-def read_host_memory(module, path="/proc/meminfo"):
-    try:
-        with open(path) as handle:
-            return parse_meminfo(handle.read())
-    except (IOError, OSError) as exc:
-        module.warn("Cannot read %s (%s): host memory facts are null, so memory-based "
-                    "planning has nothing to work with." % (path, exc))
-        return parse_meminfo("")
-
-
-def server_pid(pid_file):
-    """The server's PID from its pid file, or None (remote server, no permission)."""
-    try:
-        with open(str(pid_file)) as handle:
-            pid = handle.read().strip()
-    except (IOError, OSError, TypeError):
-        return None
-    return int(pid) if pid.isdigit() and os.path.isdir("/proc/%s" % pid) else None
-
-
-def read_memory_limits(module, pid_file):
-    """Host memory plus the limit that binds the server's process (see notes)."""
-    host = read_host_memory(module)
-    pid = server_pid(pid_file)
-    host.update(effective_memory(host, read_process_memory(pid)))
-    host["limit_pid"] = pid or os.getpid()
-    return host
-
-
-def read_server_unit(module, server_pid_, target):
-    """The server's unit (module_utils/steadydb/systemd.py) or None; never fails the module."""
-    candidates = module.params["unit_candidates"]
-    if not candidates or not systemd.systemd_running():
-        return None
-    try:
-        unit = systemd.read_unit(
-            lambda argv: module.run_command(argv, environ_update={"SYSTEMD_PAGER": "", "LC_ALL": "C"}),
-            candidates=candidates)
-    except systemd.SystemdError as exc:
-        module.warn("%s; ansible_facts.mysql.unit is null." % exc)
-        return None
-    ours, why = systemd.serves_server(unit, server_pid_, target.host, target.unix_socket)
-    if not ours:
-        module.warn("Not reporting %s as the server's unit: %s." % (unit["name"], why))
-        return None
-    return unit
-
-
-class FactReader(object):
-    """Runs the handful of queries on one connection; fails the module with one sentence."""
-
-    def __init__(self, module, conn, optional=False):
-        self.module = module
-        self.conn = conn
-        self.target = conn.steadydb_target
-        # scope=account: reads the account lacks the privilege for are skipped, not fatal.
-        self.optional = optional
-        self.unreadable = []
-
-    def rows(self, action, sql, args=None):
-        try:
-            with self.conn.cursor() as cursor:
-                cursor.execute(sql, args)
-                return cursor.fetchall()
-        except Exception as exc:  # PyMySQL errors and dropped sockets alike
-            code = exc.args[0] if getattr(exc, "args", None) else None
-            if self.optional and code in PRIVILEGE_ERRORS:
-                self.unreadable.append("%s: %s" % (action, exc))
-                self.module.warn("Skipped %s: the login account lacks the privilege (%s); "
-                                 "scope=account reads only what it may." % (action, exc))
-                return None
-            fail_on_error(self.module, exc, self.target, action)
-
-    def account(self):
-        """scope=account: the login account's own view (session values; no privilege)."""
-        placeholders = ", ".join(["%s"] * len(ACCOUNT_VARIABLES))
-        session = normalize_variables(self.rows(
-            "reading SHOW SESSION VARIABLES",
-            "SHOW SESSION VARIABLES WHERE Variable_name IN (%s)" % placeholders, ACCOUNT_VARIABLES))
-        glob = normalize_variables(self.rows(
-            "reading SHOW GLOBAL VARIABLES",
-            "SHOW GLOBAL VARIABLES WHERE Variable_name IN (%s)" % placeholders, ACCOUNT_VARIABLES))
-        current = self.rows("reading CURRENT_USER()", "SELECT CURRENT_USER()")[0][0]
-        user, host = parse_account(str(current))
-        count = self.rows("reading the account's connections in information_schema.PROCESSLIST",
-                          "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = %s",
-                          (user,))
-        return session, {
-            "user": user, "host": host,
-            "max_user_connections": session.get("max_user_connections"),
-            "global_max_user_connections": glob.get("max_user_connections"),
-            "wait_timeout": session.get("wait_timeout"),
-            "global_wait_timeout": glob.get("wait_timeout"),
-            "max_connections": glob.get("max_connections"),
-            "connections_now": int(count[0][0]) if count else None,
-        }
-
-    def variables(self):
-        return normalize_variables(self.rows("reading SHOW GLOBAL VARIABLES",
-                                             "SHOW GLOBAL VARIABLES"))
-
-    def status(self):
-        placeholders = ", ".join(["%s"] * len(STATUS_COUNTERS))
-        rows = self.rows("reading SHOW GLOBAL STATUS",
-                         "SHOW GLOBAL STATUS WHERE Variable_name IN (%s)" % placeholders,
-                         STATUS_COUNTERS) or ()
-        # The server echoes names in its own case; report them in the documented case.
-        wanted = dict((name.lower(), name) for name in STATUS_COUNTERS)
-        return dict((wanted[name.lower()], normalize_variable(name, value))
-                    for name, value in rows if name.lower() in wanted)
-
-    def dynamic(self, flavor, names):
-        """(dynamic map, source) for the variable names SHOW GLOBAL VARIABLES returned."""
-        if flavor == "mariadb":
-            try:
-                with self.conn.cursor() as cursor:
-                    cursor.execute("SELECT VARIABLE_NAME, READ_ONLY "
-                                   "FROM information_schema.SYSTEM_VARIABLES")
-                    read_only = dict((str(name).lower(), str(flag).upper() == "YES")
-                                     for name, flag in cursor.fetchall())
-            except Exception as exc:
-                # MariaDB < 10.1 has no such table; anything else wrong with the
-                # connection fails the next query with a proper message anyway.
-                self.module.warn("information_schema.SYSTEM_VARIABLES is not readable (%s): "
-                                 "the dynamic map comes from steadydb's built-in list." % (exc,))
-            else:
-                builtin = builtin_dynamic(names)
-                return dict((name, not read_only[name]) if name in read_only
-                            else (name, builtin[name]) for name in names), "information_schema"
-        return builtin_dynamic(names), "builtin_list"
-
-    def accounts(self, specs, fail_on_missing):
-        if not specs:
-            return {}
-        wanted = [(spec, ) + parse_account(spec) for spec in specs]
-        condition = " OR ".join(["(User = %s AND Host = %s)"] * len(wanted))
-        args = [part for _, user, host in wanted for part in (user, host)]
-        rows = self.rows(
-            "reading mysql.user (the login user needs SELECT on mysql.user for the accounts option)",
-            "SELECT User, Host, max_user_connections FROM mysql.user WHERE " + condition, args)
-        if rows is None:  # scope=account without the privilege: unknown, not missing
-            return dict((spec, {"user": user, "host": host, "exists": None,
-                                "max_user_connections": None}) for spec, user, host in wanted)
-        found = dict(((user, host.lower()), int(limit)) for user, host, limit in rows)
-        accounts, missing = {}, []
-        for spec, user, host in wanted:
-            limit = found.get((user, host.lower()))
-            accounts[spec] = {"user": user, "host": host, "exists": limit is not None,
-                              "max_user_connections": limit}
-            if limit is None:
-                missing.append("'%s'@'%s'" % (user, host))
-        if missing:
-            msg = ("Account%s %s do%s not exist on the server at %s" % (
-                "s" if len(missing) > 1 else "", ", ".join(missing),
-                "" if len(missing) > 1 else "es", self.target.where()))
-            if fail_on_missing:
-                self.module.fail_json(msg=msg + ": create it, or fix the user@host spelling in "
-                                                "accounts (the host part must match exactly).")
-            self.module.warn(msg + "; reported with exists=false.")
-        return accounts
-
-
-def close_quietly(conn):
-    try:
-        conn.close()
-    except Exception:  # already dropped by the server; nothing left to release
-        pass
-
-
-def read_account_facts(module, reader):
-    """scope=account: the login account's limits and the version; the rest where allowed."""
-    variables, account = reader.account()
-    flavor, version = parse_version(str(variables.get("version", "")),
-                                    str(variables.get("version_comment", "")))
-    facts = {
-        "scope": "account",
-        "flavor": flavor,
-        "version": version,
-        # The session values: what this account's connections get (init_connect included).
-        "variables": variables,
-        "dynamic": {},
-        "dynamic_source": "none",
-        "status": reader.status(),
-        "accounts": reader.accounts(module.params["accounts"],
-                                    module.params["fail_on_missing_account"]),
-        "account": account,
-        # Not this machine's business: the server runs elsewhere (the provider's).
-        "host": {},
-        "unit": None,
-    }
-    account["unreadable"] = reader.unreadable
-    return facts
+from ansible.module_utils.steadydb.connection import login_argument_spec
+from ansible.module_utils.steadydb.facts import read_facts
+from ansible.module_utils.steadydb.systemd import DEFAULT_CANDIDATES
 
 
 def main():
@@ -585,42 +248,13 @@ def main():
     argument_spec.update(
         accounts=dict(type="list", elements="str", default=[]),
         fail_on_missing_account=dict(type="bool", default=False),
-        unit_candidates=dict(type="list", elements="str", default=list(systemd.DEFAULT_CANDIDATES)),
+        unit_candidates=dict(type="list", elements="str", default=list(DEFAULT_CANDIDATES)),
         scope=dict(type="str", choices=["server", "account"], default="server"),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-
-    conn = connect(module)
-    if module.params["scope"] == "account":
-        try:
-            facts = read_account_facts(module, FactReader(module, conn, optional=True))
-        finally:
-            close_quietly(conn)
-        module.exit_json(changed=False, ansible_facts={"mysql": facts})
-    try:
-        reader = FactReader(module, conn)
-        variables = reader.variables()
-        flavor, version = parse_version(str(variables.get("version", "")),
-                                        str(variables.get("version_comment", "")))
-        dynamic, dynamic_source = reader.dynamic(flavor, list(variables))
-        facts = {
-            "flavor": flavor,
-            "version": version,
-            "variables": variables,
-            "dynamic": dynamic,
-            "dynamic_source": dynamic_source,
-            "status": reader.status(),
-            "accounts": reader.accounts(module.params["accounts"],
-                                        module.params["fail_on_missing_account"]),
-            "scope": "server",
-            "account": None,
-            "host": read_memory_limits(module, variables.get("pid_file")),
-            "unit": read_server_unit(module, server_pid(variables.get("pid_file")),
-                                     conn.steadydb_target),
-        }
-    finally:
-        close_quietly(conn)
-
+    params = module.params
+    facts = read_facts(module, params["scope"], params["accounts"],
+                       params["fail_on_missing_account"], params["unit_candidates"])
     module.exit_json(changed=False, ansible_facts={"mysql": facts})
 
 

@@ -13,8 +13,8 @@ description:
   - "The plan holds the server variables (C(wait_timeout), C(interactive_timeout),
     C(max_connections), C(net_read_timeout), C(net_write_timeout), C(thread_cache_size),
     C(table_open_cache), C(open_files_limit), C(max_connect_errors), and
-    C(innodb_buffer_pool_size) when the memory budget has to shrink it), whether each is
-    dynamic, a C(max_user_connections) cap per app account, systemd unit values
+    C(innodb_buffer_pool_size) when the memory budget has to shrink it), a
+    C(max_user_connections) cap per app account, systemd unit values
     (C(LimitNOFILE), restart policy, C(OOMScoreAdjust)), the memory budget with its
     arithmetic, and per app the Django and SQLAlchemy client settings."
   - "Invariants: C(max_connections) >= demand x (1 + headroom) + reserve; the sum of the
@@ -23,8 +23,12 @@ description:
     by at least max(60 s, the longest request/job), or 0; C(CONN_MAX_AGE) is 0 under ASGI;
     C(LimitNOFILE) >= mysqld's open files need; the memory budget (MySQLTuner's formula)
     fits the allowed fraction of RAM or the module fails with the arithmetic."
-  - Pure computation on the controller's data; it connects to nothing and changes nothing.
-    Bad input fails with one sentence naming the input and the rule it breaks.
+  - "Without O(facts) and O(plan), reads the server first, as C(mysql_facts) does with the
+    same login options (scope C(account) in O(mode=managed), else C(server) with the apps'
+    accounts), plans in the same call and returns the facts too: the read and the plan cost
+    one round trip to the host (this is how the C(steadydb_plan) role calls it)."
+  - The planning itself is pure computation and changes nothing. Bad input fails with one
+    sentence naming the input and the rule it breaks, before the server is read.
   - The formulas and their sources are in C(docs/formulas.md) of the steadydb repository.
   - "O(extra_variables) (the role variable C(mysql_tuning_extra_variables)) go through the
     same rules: C(wait_timeout) and C(max_connections) among them are planned with, the
@@ -43,17 +47,17 @@ options:
   facts:
     description:
       - The server facts, as C(mysql_facts) returns them in C(ansible_facts.mysql).
-      - Required unless O(plan) is given; goes with O(apps).
+      - Without it (and without O(plan)) the module reads them itself with the login options.
       - Needs C(variables) (including C(wait_timeout), C(max_connections),
         C(table_open_cache) and the buffer sizes of the memory formula) and
-        C(host.mem_total_bytes) (or O(mem_total_bytes)); C(status), C(dynamic) and
-        C(accounts) are used when present.
+        C(host.mem_total_bytes) (or O(mem_total_bytes)); C(status) and C(accounts) are
+        used when present.
     type: dict
   apps:
     description:
       - The apps that use the server, one entry per app (web site, data logger, ...).
       - Each app gets its own account cap, so give each app its own MySQL account.
-      - Required with O(facts).
+      - Required unless O(plan) is given.
     type: list
     elements: dict
     suboptions:
@@ -186,10 +190,14 @@ options:
     description: Smallest margin between C(CONN_MAX_AGE)/C(pool_recycle) and the idle timeout (a fifth of the timeout when that is smaller).
     type: int
     default: 60
-  connect_timeout:
-    description: Client connect timeout in seconds (fail fast); above 10 gives a warning.
+  client_connect_timeout:
+    description:
+      - The apps' connect timeout in seconds (fail fast), the plan's C(connect_timeout);
+        above 10 gives a warning.
+      - O(connect_timeout) is the module's own login timeout when it reads the server.
     type: int
     default: 5
+    version_added: "0.3.0"
   tables_per_join:
     description: Most tables one query opens; C(table_open_cache) is kept at least C(max_connections) x this.
     type: int
@@ -257,19 +265,30 @@ options:
       - A plan made earlier (RV(plan)); with it, the module only merges O(extra_variables)
         and checks the rules again. Mutually exclusive with O(facts) and O(apps).
     type: dict
+  unit_candidates:
+    description:
+      - When the module reads the server (no O(facts)), the systemd units to look for, as in
+        C(mysql_facts).
+    type: list
+    elements: str
+    default: [mariadb.service, mysql.service, mysqld.service]
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - steadydb_login
 attributes:
   check_mode:
     support: full
-    details: Computes the plan from its options only and changes nothing; the same in check mode.
+    details: Reads (when it has no O(facts)) and computes; changes nothing, the same in check mode.
   diff_mode:
     support: none
     details: Changes nothing, so there is no diff.
   platform:
     support: full
     platforms: all
-    details: Pure computation in Python; reads no file, runs no command and connects to nothing.
+    details:
+      - Planning from O(facts) or O(plan) is pure computation in Python.
+      - Reading the server itself needs what C(mysql_facts) needs (PyMySQL; Linux for the
+        memory figures, systemd for the unit).
 notes:
   - Never reports C(changed); it only computes. Apply the plan with the C(mysql_tuning),
     C(mysql_systemd) and C(django_db_settings) roles.
@@ -356,10 +375,6 @@ plan:
               budget shrinks them.
           type: dict
           sample: {wait_timeout: 28800, interactive_timeout: 28800, max_connections: 23}
-        dynamic:
-          description: Same keys as RV(plan.server.variables); true when SET GLOBAL works at runtime.
-          type: dict
-          sample: {wait_timeout: true, open_files_limit: false}
         keep_if_present:
           description:
             - The buffer sizes the memory budget may shrink; the drop-in keeps their lines
@@ -448,12 +463,18 @@ plan:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.steadydb.connection import login_argument_spec
+from ansible.module_utils.steadydb.facts import read_facts
 from ansible.module_utils.steadydb.plan import (
+    DEMAND_DEFAULTS,
+    POLICY_DEFAULTS,
     PlanError,
+    app_accounts,
     build_managed_plan,
     build_plan,
     merge_server_variables,
 )
+from ansible.module_utils.steadydb.systemd import DEFAULT_CANDIDATES
 
 APP_OPTIONS = dict(
     name=dict(type='str', required=True),
@@ -475,67 +496,82 @@ APP_OPTIONS = dict(
     pool_recycle=dict(type='int'),
 )
 
-DEMAND_KEYS = ('apps', 'admin_reserve', 'headroom_percent', 'db_host_shared',
-               'upstream_idle_timeout')
-POLICY_KEYS = ('wait_timeout', 'memory_fraction', 'allow_buffer_pool_shrink',
-               'min_buffer_pool_size', 'mem_total_bytes', 'max_connections',
-               'min_margin_seconds', 'connect_timeout', 'tables_per_join', 'max_connect_errors',
-               'oom_score_adjust', 'app_oom_score_adjust', 'restart_sec',
-               'start_limit_interval_sec', 'start_limit_burst')
+# The option's type; its default is plan.py's (DEMAND_DEFAULTS, POLICY_DEFAULTS), so the
+# module, the planner and the role cannot disagree. The apps' own connect timeout is
+# client_connect_timeout here: connect_timeout is the login option of the read.
+OPTION_TYPES = dict(
+    admin_reserve='int', headroom_percent='int', db_host_shared='bool',
+    upstream_idle_timeout='int', wait_timeout='int', memory_fraction='float',
+    allow_buffer_pool_shrink='bool', min_buffer_pool_size='str', mem_total_bytes='str',
+    max_connections='int', min_margin_seconds='int', tables_per_join='int',
+    max_connect_errors='int', oom_score_adjust='int', app_oom_score_adjust='int',
+    restart_sec='int', start_limit_interval_sec='int', start_limit_burst='int',
+)
+# Plan input -> option name, where they differ.
+OPTION_NAMES = {'connect_timeout': 'client_connect_timeout'}
+
+
+def plan_default(key):
+    """The default of a plan input, as the module spells it (sizes as strings)."""
+    value = DEMAND_DEFAULTS[key] if key in DEMAND_DEFAULTS else POLICY_DEFAULTS[key]
+    if key == 'min_buffer_pool_size':
+        return '%dM' % (value // (1024 * 1024))
+    return str(value) if OPTION_TYPES.get(key) == 'str' else value
 
 
 def argument_spec():
-    return dict(
+    spec = login_argument_spec()
+    spec.update((key, dict(type=kind, default=plan_default(key)))
+                for key, kind in OPTION_TYPES.items())
+    spec.update(
         facts=dict(type='dict'),
         apps=dict(type='list', elements='dict', options=APP_OPTIONS),
-        admin_reserve=dict(type='int', default=10),
-        headroom_percent=dict(type='int', default=25),
-        db_host_shared=dict(type='bool', default=False),
-        upstream_idle_timeout=dict(type='int', default=0),
-        wait_timeout=dict(type='int', default=0),
-        memory_fraction=dict(type='float', default=0),
-        allow_buffer_pool_shrink=dict(type='bool', default=True),
-        min_buffer_pool_size=dict(type='str', default='32M'),
-        mem_total_bytes=dict(type='str', default='0'),
-        max_connections=dict(type='int', default=0),
-        min_margin_seconds=dict(type='int', default=60),
-        connect_timeout=dict(type='int', default=5),
-        tables_per_join=dict(type='int', default=8),
-        max_connect_errors=dict(type='int', default=1000000),
-        oom_score_adjust=dict(type='int', default=-600),
-        app_oom_score_adjust=dict(type='int', default=300),
-        restart_sec=dict(type='int', default=2),
-        start_limit_interval_sec=dict(type='int', default=60),
-        start_limit_burst=dict(type='int', default=5),
+        client_connect_timeout=dict(type='int', default=plan_default('connect_timeout')),
         extra_variables=dict(type='dict', default={}),
         plan=dict(type='dict'),
         mode=dict(type='str', choices=['self_hosted', 'managed'], default='self_hosted'),
         accept_cap_overrun=dict(type='bool', default=False),
+        unit_candidates=dict(type='list', elements='str', default=list(DEFAULT_CANDIDATES)),
     )
+    return spec
+
+
+def read_server(module, demand):
+    """The facts of the server the login options reach, as mysql_facts reads them: the
+    account's own view in managed mode, else the server with the apps' accounts."""
+    if module.params['mode'] == 'managed':
+        return read_facts(module, scope='account')
+    return read_facts(module, accounts=app_accounts(demand),
+                      unit_candidates=module.params['unit_candidates'])
 
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
-                           required_one_of=[('facts', 'plan')],
-                           mutually_exclusive=[('plan', 'facts'), ('plan', 'apps')],
-                           required_together=[('facts', 'apps')])
+                           required_one_of=[('apps', 'plan')],
+                           mutually_exclusive=[('plan', 'facts'), ('plan', 'apps')])
     params = module.params
-    demand = dict((key, params[key]) for key in DEMAND_KEYS)
-    policy = dict((key, params[key]) for key in POLICY_KEYS)
+    demand = dict((key, params[key]) for key in DEMAND_DEFAULTS)
+    policy = dict((key, params[OPTION_NAMES.get(key, key)]) for key in POLICY_DEFAULTS)
+    ansible_facts = {}
     try:
         if params['plan'] is not None:
             plan = merge_server_variables(params['plan'], params['extra_variables'])
             plan.setdefault('warnings', [])
-        elif params['mode'] == 'managed':
-            plan = build_managed_plan(params['facts'], demand, policy, params['extra_variables'],
-                                      params['accept_cap_overrun'])
         else:
-            plan = build_plan(params['facts'], demand, policy, params['extra_variables'])
+            facts = params['facts']
+            if facts is None:
+                facts = ansible_facts['mysql'] = read_server(module, demand)
+            if params['mode'] == 'managed':
+                plan = build_managed_plan(facts, demand, policy, params['extra_variables'],
+                                          params['accept_cap_overrun'])
+            else:
+                plan = build_plan(facts, demand, policy, params['extra_variables'])
     except PlanError as exc:
         module.fail_json(msg="mysql_plan: %s" % exc)
     for warning in plan['warnings']:
         module.warn(warning)
-    module.exit_json(changed=False, plan=plan, ansible_facts=dict(steadydb_plan=plan))
+    ansible_facts['steadydb_plan'] = plan
+    module.exit_json(changed=False, plan=plan, ansible_facts=ansible_facts)
 
 
 if __name__ == '__main__':

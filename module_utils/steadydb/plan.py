@@ -368,6 +368,13 @@ def normalize_policy(policy):
 
 # --- single formulas -------------------------------------------------------------------
 
+def app_accounts(demand):
+    """The apps' accounts as ``user@host`` (what mysql_facts' accounts option reads), from
+    the checked demand: bad input fails here, before the server is read."""
+    return ["%s@%s" % (app["db_user"], app["db_user_host"])
+            for app in normalize_demand(demand)["apps"]]
+
+
 def app_demand(app):
     """Connections an app holds at peak: one per serving thread, one per worker slot.
 

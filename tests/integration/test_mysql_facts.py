@@ -71,21 +71,6 @@ def test_variables_are_typed(mariadb, gathered):
     assert all(isinstance(v, (int, bool, str)) for v in variables.values())
 
 
-def test_dynamic_map(mariadb, gathered):
-    facts = gathered[0]
-    assert facts["dynamic_source"] == "information_schema"
-    assert set(facts["dynamic"]) == set(facts["variables"])
-    read_only = dict((name.lower(), flag == "YES") for name, flag in mariadb.query(
-        "SELECT VARIABLE_NAME, READ_ONLY FROM information_schema.SYSTEM_VARIABLES"))
-    for name, dynamic in facts["dynamic"].items():
-        if name in read_only:
-            assert dynamic is (not read_only[name]), name
-    assert facts["dynamic"]["max_connections"] is True
-    assert facts["dynamic"]["wait_timeout"] is True
-    assert facts["dynamic"]["open_files_limit"] is False
-    assert facts["dynamic"]["port"] is False
-
-
 def test_status_counters(gathered):
     facts, before, after = gathered
     status = facts["status"]

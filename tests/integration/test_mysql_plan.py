@@ -1,6 +1,7 @@
 """mysql_plan through the real ansible CLI: argument parsing, check mode, errors.
 
-mysql_plan connects to nothing, so these tests need no server.
+Given facts, mysql_plan connects to nothing; the tests at the end give it none, so it
+reads a real server first (one round trip for read and plan).
 """
 import copy
 
@@ -22,7 +23,6 @@ FACTS = {
         "binlog_cache_size": 32768, "tmp_table_size": 16777216,
         "max_heap_table_size": 16777216,
     },
-    "dynamic": {"max_connections": True, "open_files_limit": False},
     "status": {"Max_used_connections": 3, "Connections": 10, "Aborted_clients": 0},
     "host": {"mem_total_bytes": 4 * 1024 ** 3, "swap_total_bytes": 1024 ** 3},
 }
@@ -77,7 +77,7 @@ def test_unknown_app_option_is_refused_by_the_arg_spec():
 def test_warnings_reach_ansible():
     facts = copy.deepcopy(FACTS)
     facts["status"].update(Max_used_connections=150, Connection_errors_max_connections=3)
-    result, _ = run_module("mysql_plan", {"facts": facts, "apps": APPS, "connect_timeout": 20})
+    result, _ = run_module("mysql_plan", {"facts": facts, "apps": APPS, "client_connect_timeout": 20})
     assert not result.get("failed"), result
     text = " ".join(result.get("warnings", []))
     assert "connect_timeout=20" in text
@@ -131,3 +131,52 @@ def test_role_sets_the_fact_from_a_real_server(mariadb, tmp_path, check):
     # the fixture's server runs with the default wait_timeout
     assert plan["server"]["variables"]["wait_timeout"] == 28800
     assert plan["apps"]["web"]["django"]["CONN_MAX_AGE"] == 28800 - 60
+
+
+# --- One round trip: mysql_plan reads the server itself when it is given no facts ---------
+
+def test_without_facts_it_reads_the_server_as_mysql_facts_does(mariadb):
+    facts_result, _ = run_module("mysql_facts", dict(mariadb.login, accounts=["web@%", "datalog@%"],
+                                                     unit_candidates=[]))
+    result, _ = run_module("mysql_plan", dict(mariadb.login, apps=APPS, unit_candidates=[]),
+                           check=True)
+    assert not result.get("failed"), result.get("msg")
+    assert result["changed"] is False
+    read = result["ansible_facts"]["mysql"]
+    expected = facts_result["ansible_facts"]["mysql"]
+    assert set(read) == set(expected)
+    # the same server, read twice: the same settings and the apps' accounts looked up
+    assert read["variables"]["max_connections"] == expected["variables"]["max_connections"]
+    assert read["accounts"] == expected["accounts"]
+    assert set(read["accounts"]) == {"web@%", "datalog@%"}
+    # and the plan is the one planned from those facts
+    from_facts, _ = run_module("mysql_plan", {"facts": read, "apps": APPS})
+    assert result["plan"] == from_facts["plan"]
+    assert result["ansible_facts"]["steadydb_plan"] == result["plan"]
+
+
+def test_bad_apps_fail_before_the_server_is_read():
+    apps = copy.deepcopy(APPS)
+    apps[0]["processes_per_host"] = -1
+    # nothing listens on port 9 of this host: a read would fail with a connection error
+    result, _ = run_module("mysql_plan", {"login_host": "127.0.0.1", "login_port": 9,
+                                          "config_file": "", "apps": apps})
+    assert result.get("failed")
+    assert "processes_per_host" in result["msg"] and ">= 0" in result["msg"]
+    assert "2003" not in result["msg"] and "connect" not in result["msg"].lower()
+
+
+def test_managed_mode_reads_only_the_accounts_view(mariadb):
+    mariadb.query("CREATE USER IF NOT EXISTS 'capped'@'%' IDENTIFIED BY 'capped-pass' "
+                  "WITH MAX_USER_CONNECTIONS 12")
+    try:
+        login = dict(mariadb.login, login_user="capped", login_password="capped-pass")
+        result, _ = run_module("mysql_plan", dict(login, mode="managed",
+                                                  apps=[{"name": "capped", "processes_per_host": 2}]))
+        assert not result.get("failed"), result.get("msg")
+        read = result["ansible_facts"]["mysql"]
+        assert read["scope"] == "account" and read["host"] == {} and read["unit"] is None
+        assert read["account"]["max_user_connections"] == 12
+        assert result["plan"]["account"]["max_user_connections"] == 12
+    finally:
+        mariadb.query("DROP USER IF EXISTS 'capped'@'%'")

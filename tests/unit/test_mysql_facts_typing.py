@@ -79,9 +79,9 @@ def test_comparable_types():
     assert comparable(" text ") == "text"
 
 
-# --- mysql_facts helpers ------------------------------------------------------------------
+# --- the read's helpers (module_utils/steadydb/facts.py) ---------------------------------
 
-import mysql_facts  # noqa: E402  (library/ is on sys.path through tests/conftest.py)
+from ansible.module_utils.steadydb import facts  # noqa: E402
 
 
 @pytest.mark.parametrize("full, comment, flavor, string, numbers", [
@@ -92,18 +92,8 @@ import mysql_facts  # noqa: E402  (library/ is on sys.path through tests/conftes
     ("10.5.23", "MariaDB Server", "mariadb", "10.5.23", [10, 5, 23]),
 ])
 def test_parse_version(full, comment, flavor, string, numbers):
-    assert mysql_facts.parse_version(full, comment) == (
+    assert facts.parse_version(full, comment) == (
         flavor, {"full": full, "string": string, "tuple": numbers})
-
-
-def test_builtin_dynamic():
-    dynamic = mysql_facts.builtin_dynamic(
-        ["max_connections", "wait_timeout", "open_files_limit", "port", "have_ssl",
-         "performance_schema_max_table_instances", "innodb_buffer_pool_size", "version_comment"])
-    assert dynamic == {"max_connections": True, "wait_timeout": True, "open_files_limit": False,
-                       "port": False, "have_ssl": False,
-                       "performance_schema_max_table_instances": False,
-                       "innodb_buffer_pool_size": True, "version_comment": False}
 
 
 @pytest.mark.parametrize("spec, user, host", [
@@ -114,16 +104,16 @@ def test_builtin_dynamic():
     ("odd@name@host", "odd@name", "host"),
 ])
 def test_parse_account(spec, user, host):
-    assert mysql_facts.parse_account(spec) == (user, host)
+    assert facts.parse_account(spec) == (user, host)
 
 
 def test_parse_meminfo():
     text = ("MemTotal:        1003360 kB\nMemFree:          10000 kB\n"
             "MemAvailable:     510932 kB\nSwapTotal:             0 kB\nSwapFree:              0 kB\n")
-    assert mysql_facts.parse_meminfo(text) == {
+    assert facts.parse_meminfo(text) == {
         "mem_total_bytes": 1003360 * 1024, "mem_available_bytes": 510932 * 1024,
         "swap_total_bytes": 0, "swap_free_bytes": 0}
-    assert mysql_facts.parse_meminfo("") == {
+    assert facts.parse_meminfo("") == {
         "mem_total_bytes": None, "mem_available_bytes": None,
         "swap_total_bytes": None, "swap_free_bytes": None}
 
@@ -132,4 +122,4 @@ def test_status_counters_cover_the_contract():
     contract = {"Uptime", "Threads_connected", "Max_used_connections", "Aborted_clients",
                 "Aborted_connects", "Connection_errors_max_connections", "Open_files",
                 "Threads_created", "Connections"}
-    assert contract <= set(mysql_facts.STATUS_COUNTERS)
+    assert contract <= set(facts.STATUS_COUNTERS)

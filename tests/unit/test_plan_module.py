@@ -9,7 +9,8 @@ import os
 import yaml
 
 import mysql_plan
-from ansible.module_utils.steadydb.plan import APP_DEFAULTS, DEMAND_DEFAULTS, POLICY_DEFAULTS, WEB_KEYS
+from ansible.module_utils.steadydb.connection import login_argument_spec
+from ansible.module_utils.steadydb.plan import APP_DEFAULTS, DEMAND_DEFAULTS, POLICY_DEFAULTS, WEB_KEYS, _size
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ROLE = os.path.join(REPO, "roles", "steadydb_plan")
@@ -35,17 +36,21 @@ def compare_options(doc_options, spec, where):
 
 def test_documentation_matches_argument_spec():
     doc = yaml.safe_load(mysql_plan.DOCUMENTATION)
-    compare_options(doc["options"], mysql_plan.argument_spec(), "mysql_plan")
+    login = login_argument_spec()
+    own = dict((k, v) for k, v in mysql_plan.argument_spec().items() if k not in login)
+    compare_options(doc["options"], own, "mysql_plan")
+    # the login options are documented by the shared fragment
+    assert "steadydb_login" in doc["extends_documentation_fragment"]
     yaml.safe_load(mysql_plan.EXAMPLES)
     yaml.safe_load(mysql_plan.RETURN)
 
 
 def test_module_covers_every_plan_input():
     spec = mysql_plan.argument_spec()
-    assert set(mysql_plan.DEMAND_KEYS) == set(DEMAND_DEFAULTS)
-    assert set(mysql_plan.POLICY_KEYS) == set(POLICY_DEFAULTS)
-    assert set(spec) == set(DEMAND_DEFAULTS) | set(POLICY_DEFAULTS) | {
-        "facts", "extra_variables", "plan", "mode", "accept_cap_overrun"}
+    inputs = set(DEMAND_DEFAULTS) | set(mysql_plan.OPTION_NAMES.get(k, k) for k in POLICY_DEFAULTS)
+    # the login options and unit_candidates are the read's (mysql_facts' own)
+    assert set(spec) == inputs | set(login_argument_spec()) | {
+        "facts", "extra_variables", "plan", "mode", "accept_cap_overrun", "unit_candidates"}
     assert set(spec["apps"]["options"]) == set(APP_DEFAULTS) | {"name"}
     for key, default in APP_DEFAULTS.items():
         if key in WEB_KEYS:
@@ -55,6 +60,8 @@ def test_module_covers_every_plan_input():
             assert spec["apps"]["options"][key]["default"] == default, key
     for key in ("admin_reserve", "headroom_percent", "db_host_shared", "upstream_idle_timeout"):
         assert spec[key]["default"] == DEMAND_DEFAULTS[key], key
+    assert spec["client_connect_timeout"]["default"] == POLICY_DEFAULTS["connect_timeout"]
+    assert _size(spec["min_buffer_pool_size"]["default"], "default") == POLICY_DEFAULTS["min_buffer_pool_size"]
 
 
 def test_role_documents_and_passes_every_variable():
@@ -67,11 +74,16 @@ def test_role_documents_and_passes_every_variable():
     tasks = load(ROLE, "tasks", "main.yml")
     plan_args = next(t["mysql_plan"] for t in tasks if "mysql_plan" in t)
     module_spec = mysql_plan.argument_spec()
-    # plan: the recheck of a plan made earlier (mysql_tuning alone), not the role's path
-    assert set(plan_args) == set(module_spec) - {"plan"}
+    # plan: the recheck of a plan made earlier (mysql_tuning alone); facts: the module reads
+    # them itself (one round trip); unit_candidates: mysql_facts' default
+    login = set(login_argument_spec())
+    assert set(plan_args) - login == set(module_spec) - login - {"plan", "facts", "unit_candidates"}
     for option, value in plan_args.items():
-        if option != "facts":
-            assert value == "{{ steadydb_%s }}" % option, option
-            assert "steadydb_" + option in defaults, option
+        if option in login:
+            assert "steadydb_login_" in value or "steadydb_config_file" in value, option
+            continue
+        plan_key = next((k for k, o in mysql_plan.OPTION_NAMES.items() if o == option), option)
+        assert value == "{{ steadydb_%s }}" % plan_key, option
+        assert "steadydb_" + plan_key in defaults, option
     app_spec = specs["steadydb_apps"]["options"]
     assert set(app_spec) == set(module_spec["apps"]["options"])
