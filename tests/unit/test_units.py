@@ -1,9 +1,19 @@
 """Sizes, booleans and SHOW GLOBAL VARIABLES typing (module_utils/steadydb/units.py)."""
+from decimal import Decimal
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ansible.module_utils.steadydb.units import format_size, to_bool, to_bytes
+from ansible.module_utils.steadydb.units import (
+    comparable,
+    format_size,
+    normalize_variable,
+    normalize_variables,
+    to_bool,
+    to_bytes,
+    values_equal,
+)
 
 
 @pytest.mark.parametrize("value, expected", [
@@ -91,3 +101,73 @@ def test_option_file_size_refuses_fractions_of_a_byte(text):
     from ansible.module_utils.steadydb.units import option_file_size
     with pytest.raises(ValueError, match="whole number of bytes"):
         option_file_size(text)
+
+
+# --- SHOW GLOBAL VARIABLES typing and the one equality of desired and current values ----
+
+@pytest.mark.parametrize("name, raw, expected", [
+    ("max_connections", "151", 151),
+    ("wait_timeout", "28800", 28800),
+    ("max_binlog_cache_size", "18446744073709547520", 18446744073709547520),
+    ("innodb_buffer_pool_size", "33554432", 33554432),
+    ("autocommit", "ON", True),
+    ("skip_name_resolve", "OFF", False),
+    ("sql_mode", "STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO", "STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO"),
+    ("long_query_time", "10.000000", "10.000000"),     # decimals stay str (facts: int/bool/str)
+    ("have_ssl", "DISABLED", "DISABLED"),
+    ("have_symlink", "YES", "YES"),                     # only ON/OFF become bool
+    ("version", "10.11.19-MariaDB-0+deb12u1", "10.11.19-MariaDB-0+deb12u1"),
+    ("hostname", "1234", "1234"),                       # free text, even when all digits
+    ("auto_increment_offset", "-1", -1),
+    ("log_bin_basename", "", ""),
+    ("init_connect", None, ""),
+    ("character_set_server", b"utf8mb4", "utf8mb4"),
+    ("innodb_flush_log_at_trx_commit", "1", 1),         # numeric, not a boolean
+])
+def test_normalize_variable(name, raw, expected):
+    value = normalize_variable(name, raw)
+    assert value == expected
+    assert type(value) is type(expected)
+
+
+def test_normalize_variables_lowercases_names():
+    assert normalize_variables([("Max_Connections", "10"), ("autocommit", "ON")]) == {
+        "max_connections": 10, "autocommit": True}
+
+
+@pytest.mark.parametrize("name, current, desired", [
+    ("innodb_buffer_pool_size", 134217728, "128M"),
+    ("innodb_buffer_pool_size", "134217728", "128m"),
+    ("innodb_buffer_pool_size", 1610612736, "1.5G"),
+    ("autocommit", True, "ON"),
+    ("autocommit", True, "true"),
+    ("autocommit", False, 0),
+    ("autocommit", True, 1),
+    ("long_query_time", "10.000000", 10),
+    ("long_query_time", "0.500000", "0.5"),
+    ("long_query_time", "0.500000", 0.5),
+    ("max_connections", 151, "151"),
+    ("sql_mode", "STRICT_TRANS_TABLES", " STRICT_TRANS_TABLES "),
+])
+def test_values_equal(name, current, desired):
+    assert values_equal(name, current, desired)
+
+
+@pytest.mark.parametrize("name, current, desired", [
+    ("innodb_buffer_pool_size", 134217728, "128K"),
+    ("autocommit", True, "OFF"),
+    ("max_connections", 151, 150),
+    ("long_query_time", "10.000000", "10.5"),
+    ("sql_mode", "STRICT_TRANS_TABLES", "TRADITIONAL"),
+    ("max_connections", 151, "lots"),
+])
+def test_values_differ(name, current, desired):
+    assert not values_equal(name, current, desired)
+
+
+def test_comparable_types():
+    assert comparable("1") == 1 and type(comparable("1")) is int
+    assert comparable("ON") is True
+    assert comparable("64M") == 64 * 1024 ** 2
+    assert comparable("0.25") == Decimal("0.25")
+    assert comparable(" text ") == "text"
