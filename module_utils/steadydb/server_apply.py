@@ -134,7 +134,7 @@ class Stage(object):
         if missing:
             raise StageError(grants_message(user, grants, missing))
 
-    def read_caps(self):
+    def read_accounts(self):
         self.todo, missing = read_caps(self.cursor, self.params["accounts"])
         self.result["caps"]["missing"] = missing
         if missing and self.params["on_missing"] == "fail":
@@ -152,18 +152,18 @@ class Stage(object):
                 self.check_login()
                 if self.params["accounts"]:
                     step = "reading mysql.user"
-                    self.read_caps()
+                    self.read_accounts()
         except (VariablesError, StageError) as exc:
             raise StageError(str(exc))
         except Exception as exc:
             raise self.sql_error(exc, step)
 
-    def set_caps(self):
+    def apply_caps(self):
         if not self.params["accounts"]:
             return
         try:
             if self.todo is None:
-                self.read_caps()
+                self.read_accounts()
             changes, before, after = set_caps(self.cursor, self.todo, self.check_mode)
         except StageError:
             raise
@@ -176,7 +176,7 @@ class Stage(object):
                                    before_header="per-account caps",
                                    after_header="per-account caps"))
 
-    def set_variables(self):
+    def apply_variables(self):
         if not (self.params["apply_live"] and self.desired):
             return
         live, persist = self.result["live"], self.params["persist"]
@@ -277,8 +277,8 @@ class Stage(object):
             write(self.module, dparams, ctx, backup=self.params["backup"] and ctx["exists"])
         dropin["rolled_back"] = False
         try:
-            self.set_caps()
-            self.set_variables()
+            self.apply_caps()
+            self.apply_variables()
             self.decide()
         except Exception as exc:  # StageError, or anything unforeseen: the drop-in goes back
             msg = str(exc).rstrip()

@@ -80,7 +80,7 @@ class FakeModule(object):
         self.warnings.append(text)
 
 
-def staged(monkeypatch, tmp_path, check_mode, existed=True, fail_in="set_variables"):
+def staged(monkeypatch, tmp_path, check_mode, existed=True, fail_in="apply_variables"):
     """A Stage whose drop-in step writes a real file and whose server steps are stubs."""
     path = old_file(tmp_path) if existed else str(tmp_path / "99-steadydb.cnf")
     calls = []
@@ -116,7 +116,7 @@ def staged(monkeypatch, tmp_path, check_mode, existed=True, fail_in="set_variabl
                 raise StageError("The server refused slow_query_log_file = /x/slow.log.")
         return run
 
-    for name in ("preflight", "set_caps", "set_variables", "decide"):
+    for name in ("preflight", "apply_caps", "apply_variables", "decide"):
         setattr(stage, name, step(name))
     return stage, path, calls
 
@@ -125,7 +125,7 @@ def test_a_failure_after_the_write_puts_the_previous_dropin_back(monkeypatch, tm
     stage, path, calls = staged(monkeypatch, tmp_path, check_mode=False)
     with pytest.raises(Failed) as failed:
         stage.stage()
-    assert calls == ["preflight", "prepare", "write", "set_caps", "set_variables"]
+    assert calls == ["preflight", "prepare", "write", "apply_caps", "apply_variables"]
     msg = failed.value.args[0]["msg"]
     assert msg.startswith("The server refused slow_query_log_file")
     assert msg.endswith("The drop-in %s was put back as it was." % path)
@@ -137,7 +137,7 @@ def test_a_failure_after_the_write_puts_the_previous_dropin_back(monkeypatch, tm
 
 def test_a_failure_after_creating_the_dropin_removes_it(monkeypatch, tmp_path):
     stage, path, calls = staged(monkeypatch, tmp_path, check_mode=False, existed=False,
-                                fail_in="set_caps")
+                                fail_in="apply_caps")
     with pytest.raises(Failed) as failed:
         stage.stage()
     assert "was removed" in failed.value.args[0]["msg"]
@@ -158,7 +158,7 @@ def test_check_mode_writes_nothing_and_fails_like_the_real_run(monkeypatch, tmp_
     stage, path, calls = staged(monkeypatch, tmp_path, check_mode=True)
     with pytest.raises(Failed) as failed:
         stage.stage()
-    assert calls == ["preflight", "prepare", "check_result", "set_caps", "set_variables"]
+    assert calls == ["preflight", "prepare", "check_result", "apply_caps", "apply_variables"]
     assert failed.value.args[0]["msg"].endswith("The drop-in was not changed.")
     with open(path, "rb") as handle:
         assert handle.read() == OLD
