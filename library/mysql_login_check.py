@@ -78,7 +78,8 @@ missing:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.steadydb.apply import grant_privileges, missing_privileges
+from ansible.module_utils.steadydb.accounts import grants_message, read_grants
+from ansible.module_utils.steadydb.apply import missing_privileges
 from ansible.module_utils.steadydb.connection import (connect, error_message,
                                                       login_argument_spec)
 
@@ -95,10 +96,7 @@ def main():
     conn = connect(module)
     try:
         with conn.cursor() as cursor:
-            cursor.execute("SELECT CURRENT_USER()")
-            result["user"] = cursor.fetchone()[0]
-            cursor.execute("SHOW GRANTS")
-            grants = grant_privileges(row[0] for row in cursor.fetchall())
+            result["user"], grants = read_grants(cursor)
     except Exception as exc:
         module.fail_json(msg=error_message(exc, conn.steadydb_target, "reading SHOW GRANTS"),
                          **result)
@@ -107,10 +105,7 @@ def main():
     result["privileges"] = sorted(grants["*.*"])
     result["missing"] = missing_privileges(grants, needs)
     if result["missing"]:
-        module.fail_json(msg="The login %s lacks privileges, nothing was changed: %s (it has %s "
-                             "on *.*); grant them or log in as an account that has them."
-                             % (result["user"], "; ".join(result["missing"]),
-                                ", ".join(result["privileges"]) or "none"), **result)
+        module.fail_json(msg=grants_message(result["user"], grants, result["missing"]), **result)
     module.exit_json(**result)
 
 

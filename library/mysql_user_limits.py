@@ -84,6 +84,8 @@ missing:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.steadydb.accounts import (AccountsError, check_caps, missing_text,
+                                                    read_caps, set_caps)
 from ansible.module_utils.steadydb.connection import connect, error_message, login_argument_spec
 
 
@@ -101,60 +103,29 @@ def main():
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     result = dict(changed=False, changes=[], missing=[])
     accounts = module.params["accounts"]
-    for account in accounts:
-        if not 0 <= account["max_user_connections"] <= 2147483647:
-            module.fail_json(msg="max_user_connections for %s@%s must be between 0 and 2147483647, "
-                                 "not %d; nothing was changed." % (
-                                     account["user"], account["host"],
-                                     account["max_user_connections"]), **result)
+    try:
+        check_caps(accounts)
+    except AccountsError as exc:
+        module.fail_json(msg=str(exc), **result)
     if not accounts:
         module.exit_json(**result)
-
     conn = connect(module)
     target = conn.steadydb_target
-    todo = []
+    step = "reading mysql.user"
     try:
         with conn.cursor() as cursor:
-            for account in accounts:
-                name = "%s@%s" % (account["user"], account["host"])
-                cursor.execute("SELECT max_user_connections FROM mysql.user WHERE User = %s AND Host = %s",
-                               [account["user"], account["host"]])
-                row = cursor.fetchone()
-                if row is None:
-                    result["missing"].append(name)
-                    continue
-                if int(row[0]) != account["max_user_connections"]:
-                    todo.append((account, name, int(row[0])))
+            todo, result["missing"] = read_caps(cursor, accounts)
+            if result["missing"] and module.params["on_missing"] == "fail":
+                module.fail_json(msg="The " + missing_text(result["missing"])
+                                 + "; nothing was changed.", **result)
+            if result["missing"] and module.params["on_missing"] == "warn":
+                module.warn("The " + missing_text(result["missing"]) + ".")
+            step = "altering"
+            result["changes"], before, after = set_caps(cursor, todo, module.check_mode)
     except Exception as exc:
-        module.fail_json(msg=error_message(exc, target, "reading mysql.user"), **result)
-
-    if result["missing"]:
-        text = ("account%s %s do%s not exist: create %s first (this module never creates "
-                "accounts); the limit applies once %s rerun" % (
-                    "s" if len(result["missing"]) > 1 else "", ", ".join(result["missing"]),
-                    "" if len(result["missing"]) > 1 else "es",
-                    "them" if len(result["missing"]) > 1 else "it",
-                    "the task is"))
-        if module.params["on_missing"] == "fail":
-            conn.close()
-            module.fail_json(msg="The " + text + "; nothing was changed.", **result)
-        if module.params["on_missing"] == "warn":
-            module.warn("The " + text + ".")
-
-    before, after = [], []
-    try:
-        with conn.cursor() as cursor:
-            for account, name, current in todo:
-                if not module.check_mode:
-                    cursor.execute("ALTER USER %%s@%%s WITH MAX_USER_CONNECTIONS %d"
-                                   % account["max_user_connections"],
-                                   [account["user"], account["host"]])
-                result["changes"].append(dict(account=name, before=current,
-                                              after=account["max_user_connections"]))
-                before.append("%s max_user_connections = %d\n" % (name, current))
-                after.append("%s max_user_connections = %d\n" % (name, account["max_user_connections"]))
-    except Exception as exc:
-        module.fail_json(msg=error_message(exc, target, "altering %s" % name), **result)
+        if step == "altering":
+            step = "altering %s" % getattr(exc, "steadydb_account", "an account")
+        module.fail_json(msg=error_message(exc, target, step), **result)
     finally:
         conn.close()
     result["changed"] = bool(result["changes"])
