@@ -28,13 +28,16 @@ options:
     type: list
     elements: str
     default: []
-  fail_on_missing_account:
+  on_missing_account:
     description:
-      - What to do when an account in O(accounts) does not exist.
-      - V(false) reports it with C(exists=false) and a warning, so a first run can plan
-        accounts that a later task creates; V(true) fails the task.
-    type: bool
-    default: false
+      - What to do when an account in O(accounts) does not exist; it is reported with
+        C(exists=false) in any case.
+      - V(warn) (a first run can plan accounts that a later task creates) warns, V(fail)
+        fails the task, V(ignore) only reports it.
+      - Replaces the boolean C(fail_on_missing_account) of steadydb 0.2 (V(true) is V(fail)).
+    type: str
+    choices: [fail, warn, ignore]
+    default: warn
   scope:
     description:
       - What to read.
@@ -116,7 +119,7 @@ EXAMPLES = r'''
     accounts:
       - web@%
       - logger@10.0.0.%
-    fail_on_missing_account: true
+    on_missing_account: fail
 
 - name: Read a managed database as the app's own account, over TCP with TLS
   mysql_facts:
@@ -240,6 +243,7 @@ ansible_facts:
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.steadydb.connection import login_argument_spec
 from ansible.module_utils.steadydb.facts import read_facts
+from ansible.module_utils.steadydb.policy import policy_option
 from ansible.module_utils.steadydb.systemd import DEFAULT_CANDIDATES
 
 
@@ -247,14 +251,14 @@ def main():
     argument_spec = login_argument_spec()
     argument_spec.update(
         accounts=dict(type="list", elements="str", default=[]),
-        fail_on_missing_account=dict(type="bool", default=False),
+        on_missing_account=policy_option("warn"),
         unit_candidates=dict(type="list", elements="str", default=list(DEFAULT_CANDIDATES)),
         scope=dict(type="str", choices=["server", "account"], default="server"),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
     facts = read_facts(module, params["scope"], params["accounts"],
-                       params["fail_on_missing_account"], params["unit_candidates"])
+                       params["on_missing_account"], params["unit_candidates"])
     module.exit_json(changed=False, ansible_facts={"mysql": facts})
 
 

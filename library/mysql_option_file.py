@@ -39,13 +39,13 @@ description:
   - The effective option list of the candidate configuration
     (C(my_print_defaults --mysqld), or C(mariadbd --print-defaults)) shows options of ours
     that a file read later sets to another value, or a file the server does not read at
-    all (O(check_overrides)). The same copy with the current content must give the live
+    all (O(on_override)). The same copy with the current content must give the live
     option list, or the task fails (the copy would not mean anything).
   - On Oracle MySQL the override check also reads C(DATADIR/mysqld-auto.cnf), the file
     C(SET PERSIST) and C(SET PERSIST_ONLY) write (by an admin, by
     M(steadydb.mysql.mysql_global_variables) with C(persist=true)). The server reads it after every
     option file, at every start, so a persisted value that differs from ours is an
-    override (O(check_overrides)); the message names the file and the variable, says what
+    override (O(on_override)); the message names the file and the variable, says what
     the server will run with at its next start, and how to clear it
     (C(RESET PERSIST name)). The data directory is O(datadir), else the C(datadir) of the
     effective option list, else C(/var/lib/mysql); nothing is read when the options set
@@ -56,7 +56,7 @@ description:
   - With O(validate=true) the server binary checks the whole candidate configuration
     (C(mysqld --validate-config) on MySQL 8.0.16 and later, C(mariadbd --help --verbose)
     on MariaDB, which fails on unknown options and bad values without touching the data
-    directory). If the check or O(check_overrides=fail) fails, the task fails with the
+    directory). If the check or O(on_override=fail) fails, the task fails with the
     server's own message and the file (and line) that sets the option the server
     complained about, which may be another file than this one; nothing is written. Lines
     the server skips in any file ("Wrong group definition in config file") are warnings
@@ -123,7 +123,7 @@ options:
       which C(!includedir) does not read because it does not end in C(.cnf)).
     type: bool
     default: false
-  check_overrides:
+  on_override:
     description:
       - What to do when the effective option list shows that one of our options ends up
         with another value (set again in a file read after ours) or is not read at all.
@@ -132,6 +132,7 @@ options:
     type: str
     choices: [fail, warn, ignore]
     default: warn
+    aliases: [check_overrides]
   validate:
     description: Check the candidate configuration with the server binary before writing
       (see above). Check mode runs the validation too (on the temporary copy); nothing is
@@ -208,7 +209,7 @@ EXAMPLES = r'''
       max_connections: 300
       wait_timeout: 600
       innodb_buffer_pool_size: 1G
-    check_overrides: fail
+    on_override: fail
     validate: true
     backup: true
 

@@ -14,10 +14,10 @@ description:
     session-only, as M(steadydb.mysql.mysql_global_variables)); the login's grants for
     what will change (C(SET GLOBAL) when a runtime value differs, C(ALTER USER) when
     O(accounts) is not empty, as M(steadydb.mysql.mysql_login_check)); the accounts of
-    O(accounts) that do not exist (O(on_missing), as M(steadydb.mysql.mysql_user_limits)).
+    O(accounts) that do not exist (O(on_missing_account), as M(steadydb.mysql.mysql_user_limits)).
   - Then the exclusive drop-in O(path), as M(steadydb.mysql.mysql_option_file) with
     C(exclusive=true) writes it. The candidate is checked before the live file changes
-    (overrides by files read later, O(check_overrides); the server binary's own
+    (overrides by files read later, O(on_override); the server binary's own
     validation, O(validate)), and a refused candidate fails with the file untouched.
   - Then the per-account caps (C(ALTER USER ... WITH MAX_USER_CONNECTIONS)), then the
     runtime variables (C(SET GLOBAL), or C(SET PERSIST) with O(persist)); a refused
@@ -64,13 +64,14 @@ options:
       rollback does not need it; it keeps the previous content in memory.
     type: bool
     default: false
-  check_overrides:
+  on_override:
     description: What to do when a file read after the drop-in sets one of its options to
       another value, or the server does not read the drop-in (as in
       M(steadydb.mysql.mysql_option_file)).
     type: str
     choices: [fail, warn, ignore]
     default: fail
+    aliases: [check_overrides]
   validate:
     description: Check the candidate configuration with the server binary before writing.
     type: bool
@@ -126,12 +127,13 @@ options:
       app:
         description: The application the account belongs to (only used in messages).
         type: str
-  on_missing:
+  on_missing_account:
     description: Accounts of O(accounts) that do not exist. V(fail) fails before anything
       is written, V(warn) warns, V(ignore) only lists them.
     type: str
-    choices: [warn, fail, ignore]
+    choices: [fail, warn, ignore]
     default: warn
+    aliases: [on_missing]
   secret_variables:
     description: Further variable names whose values must never be printed.
     type: list
@@ -234,6 +236,7 @@ restart_due:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.steadydb.connection import login_argument_spec
+from ansible.module_utils.steadydb.policy import policy_option
 from ansible.module_utils.steadydb.server_apply import run
 
 
@@ -247,7 +250,7 @@ def main():
         keep=dict(type="list", elements="str", default=[], no_log=False),
         header=dict(type="str"),
         backup=dict(type="bool", default=False),
-        check_overrides=dict(type="str", default="fail", choices=["fail", "warn", "ignore"]),
+        on_override=policy_option("fail", aliases=["check_overrides"]),
         validate=dict(type="bool", default=True),
         server_binary=dict(type="path"),
         defaults_file=dict(type="path"),
@@ -262,7 +265,7 @@ def main():
             max_user_connections=dict(type="int", required=True),
             app=dict(type="str"),
         )),
-        on_missing=dict(type="str", default="warn", choices=["warn", "fail", "ignore"]),
+        on_missing_account=policy_option("warn", aliases=["on_missing"]),
         secret_variables=dict(type="list", elements="str", default=[], no_log=False),
         update_masked=dict(type="str", default="when_unset", choices=["when_unset", "always"]),
     )

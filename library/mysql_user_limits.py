@@ -10,7 +10,7 @@ description:
   - Runs C(ALTER USER ... WITH MAX_USER_CONNECTIONS n) for each account whose current
     limit differs, in one connection.
   - Never creates an account. An account that does not exist (yet) is reported in
-    RV(missing) and, by default, as a warning (O(on_missing)).
+    RV(missing) and, by default, as a warning (O(on_missing_account)).
 version_added: "0.1.0"
 author:
   - steadydb contributors (@steadydb)
@@ -37,12 +37,13 @@ options:
       app:
         description: The application the account belongs to (only used in messages).
         type: str
-  on_missing:
+  on_missing_account:
     description: What to do about accounts that do not exist. V(warn) warns, V(fail)
       fails before changing anything, V(ignore) only lists them in RV(missing).
     type: str
-    choices: [warn, fail, ignore]
+    choices: [fail, warn, ignore]
     default: warn
+    aliases: [on_missing]
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - steadydb_login
@@ -87,6 +88,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.steadydb.accounts import (AccountsError, check_caps, missing_text,
                                                     read_caps, set_caps)
 from ansible.module_utils.steadydb.connection import connect, error_message, login_argument_spec
+from ansible.module_utils.steadydb.policy import act_on, policy_option
 
 
 def main():
@@ -98,7 +100,7 @@ def main():
             max_user_connections=dict(type="int", required=True),
             app=dict(type="str"),
         )),
-        on_missing=dict(type="str", default="warn", choices=["warn", "fail", "ignore"]),
+        on_missing_account=policy_option("warn", aliases=["on_missing"]),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     result = dict(changed=False, changes=[], missing=[])
@@ -115,11 +117,11 @@ def main():
     try:
         with conn.cursor() as cursor:
             todo, result["missing"] = read_caps(cursor, accounts)
-            if result["missing"] and module.params["on_missing"] == "fail":
-                module.fail_json(msg="The " + missing_text(result["missing"])
-                                 + "; nothing was changed.", **result)
-            if result["missing"] and module.params["on_missing"] == "warn":
-                module.warn("The " + missing_text(result["missing"]) + ".")
+            if result["missing"]:
+                act_on(module.params["on_missing_account"], missing_text(result["missing"]),
+                       lambda text: module.fail_json(msg="The %s; nothing was changed." % text,
+                                                     **result),
+                       lambda text: module.warn("The %s." % text))
             step = "altering"
             result["changes"], before, after = set_caps(cursor, todo, module.check_mode)
     except Exception as exc:

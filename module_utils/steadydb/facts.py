@@ -15,6 +15,7 @@ import re
 from ansible.module_utils.steadydb.connection import connect, fail_on_error
 from ansible.module_utils.steadydb import systemd
 from ansible.module_utils.steadydb.memory import effective_memory, read_process_memory
+from ansible.module_utils.steadydb.policy import act_on
 from ansible.module_utils.steadydb.units import normalize_variable, normalize_variables
 
 
@@ -199,7 +200,7 @@ class FactReader(object):
         return dict((wanted[name.lower()], normalize_variable(name, value))
                     for name, value in rows if name.lower() in wanted)
 
-    def accounts(self, specs, fail_on_missing):
+    def accounts(self, specs, on_missing):
         if not specs:
             return {}
         wanted = [(spec, ) + parse_account(spec) for spec in specs]
@@ -223,10 +224,11 @@ class FactReader(object):
             msg = ("Account%s %s do%s not exist on the server at %s" % (
                 "s" if len(missing) > 1 else "", ", ".join(missing),
                 "" if len(missing) > 1 else "es", self.target.where()))
-            if fail_on_missing:
-                self.module.fail_json(msg=msg + ": create it, or fix the user@host spelling in "
-                                                "accounts (the host part must match exactly).")
-            self.module.warn(msg + "; reported with exists=false.")
+            act_on(on_missing, msg,
+                   lambda text: self.module.fail_json(
+                       msg=text + ": create it, or fix the user@host spelling in accounts "
+                                  "(the host part must match exactly)."),
+                   lambda text: self.module.warn(text + "; reported with exists=false."))
         return accounts
 
 
@@ -237,7 +239,7 @@ def close_quietly(conn):
         pass
 
 
-def read_account_facts(reader, accounts, fail_on_missing_account):
+def read_account_facts(reader, accounts, on_missing_account):
     """scope=account: the login account's limits and the version; the rest where allowed."""
     variables, account = reader.account()
     flavor, version = parse_version(str(variables.get("version", "")),
@@ -249,7 +251,7 @@ def read_account_facts(reader, accounts, fail_on_missing_account):
         # The session values: what this account's connections get (init_connect included).
         "variables": variables,
         "status": reader.status(),
-        "accounts": reader.accounts(accounts, fail_on_missing_account),
+        "accounts": reader.accounts(accounts, on_missing_account),
         "account": account,
         # Not this machine's business: the server runs elsewhere (the provider's).
         "host": {},
@@ -259,7 +261,7 @@ def read_account_facts(reader, accounts, fail_on_missing_account):
     return facts
 
 
-def read_facts(module, scope="server", accounts=(), fail_on_missing_account=False,
+def read_facts(module, scope="server", accounts=(), on_missing_account="warn",
                unit_candidates=systemd.DEFAULT_CANDIDATES):
     """``ansible_facts.mysql`` (library/mysql_facts.py documents each key) of the server
     module's login options reach; fails the module with one sentence when it cannot be read.
@@ -269,7 +271,7 @@ def read_facts(module, scope="server", accounts=(), fail_on_missing_account=Fals
     try:
         if scope == "account":
             return read_account_facts(FactReader(module, conn, optional=True), list(accounts),
-                                      fail_on_missing_account)
+                                      on_missing_account)
         reader = FactReader(module, conn)
         variables = reader.variables()
         flavor, version = parse_version(str(variables.get("version", "")),
@@ -279,7 +281,7 @@ def read_facts(module, scope="server", accounts=(), fail_on_missing_account=Fals
             "version": version,
             "variables": variables,
             "status": reader.status(),
-            "accounts": reader.accounts(list(accounts), fail_on_missing_account),
+            "accounts": reader.accounts(list(accounts), on_missing_account),
             "scope": "server",
             "account": None,
             "host": read_memory_limits(module, variables.get("pid_file")),

@@ -28,6 +28,7 @@ import re
 import shlex
 import time
 
+from ansible.module_utils.steadydb.policy import act_on, policy_option
 from ansible.module_utils.steadydb.option_file import (
     OptionFileError, check_request, config_file_problems, edit, find_overrides, message_option,
     option_key, options_in_groups, parse_default_files, parse_print_defaults,
@@ -96,10 +97,10 @@ def effective_options(module, binary, flavor, defaults_file):
             return parse_print_defaults("\n".join(tokens)), cmd
         module.fail_json(msg="Cannot read the effective option list with %s (exit %d: %s): "
                              "install my_print_defaults (mariadb-client or mysql-client) or set "
-                             "check_overrides=ignore." % (" ".join(cmd), rc, (err or out).strip()))
+                             "on_override=ignore." % (" ".join(cmd), rc, (err or out).strip()))
     module.fail_json(msg="Neither my_print_defaults nor a server binary was found to read the "
                          "effective option list: install the server's client tools, set "
-                         "server_binary, or set check_overrides=ignore.")
+                         "server_binary, or set on_override=ignore.")
 
 
 def live_command(cmd, tree, defaults_file):
@@ -161,7 +162,7 @@ def check_overrides(module, params, tree, binary, flavor, path, old_text, desire
             msg="%s was not changed: a temporary copy of the option files does not read like "
                 "the live ones (%d options from %s, %d from the copy), so the candidate cannot "
                 "be checked. Set defaults_file to the file the server starts with, or "
-                "check_overrides=ignore." % (
+                "on_override=ignore." % (
                     path, len(live), ", ".join(tree.roots),
                     len(copied)), **result)
     last = dict(effective)
@@ -195,9 +196,9 @@ def check_overrides(module, params, tree, binary, flavor, path, old_text, desire
     if not texts:
         return
     msg = "; ".join(texts)
-    if params["check_overrides"] == "fail":
-        module.fail_json(msg="%s was not changed: %s." % (path, msg), **result)
-    module.warn("%s: %s." % (path, msg))
+    act_on(params["on_override"], msg,
+           lambda text: module.fail_json(msg="%s was not changed: %s." % (path, text), **result),
+           lambda text: module.warn("%s: %s." % (path, text)))
 
 
 def check_persisted(module, params, effective, desired, result):
@@ -271,7 +272,7 @@ def check_candidate(module, params, path, old_text, new_text, content_changed, r
     binary = params["server_binary"] or find_server(module)
     flavor, version = server_flavor(module, binary) if binary else ("mariadb", (0, 0, 0))
     desired = dict((option_key(k), v) for k, v in params["options"].items() if v is not None)
-    run_overrides = params["check_overrides"] != "ignore" and bool(desired)
+    run_overrides = params["on_override"] != "ignore" and bool(desired)
     run_validate = params["validate"] and (content_changed or params["always_validate"])
     if run_validate and not binary:
         module.fail_json(msg="validate=true but no server binary (mariadbd or mysqld) was found: "
@@ -324,7 +325,7 @@ ARGUMENT_SPEC = dict(
     create=dict(type="bool", default=True),
     header=dict(type="str"),
     backup=dict(type="bool", default=False),
-    check_overrides=dict(type="str", default="warn", choices=["fail", "warn", "ignore"]),
+    on_override=policy_option("warn", aliases=["check_overrides"]),
     validate=dict(type="bool", default=False),
     always_validate=dict(type="bool", default=False),
     server_binary=dict(type="path"),

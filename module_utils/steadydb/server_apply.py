@@ -8,7 +8,7 @@
 1. ``preflight``: every value against the running server (``global_variables.read_state``
    and ``classify``: names, types, ranges, what needs a restart), the login's grants for
    what will change (``accounts.read_grants``), the per-account caps (``read_caps``,
-   ``on_missing``). A refusal here fails with the drop-in and the server untouched.
+   ``on_missing_account``). A refusal here fails with the drop-in and the server untouched.
 2. the exclusive drop-in (``option_file_task.prepare``: its own read-only checks of the
    candidate, the override check and the server binary's validation; then ``write``).
 3. the caps (``ALTER USER``), then the runtime variables (``SET GLOBAL``, or ``SET
@@ -36,6 +36,7 @@ from ansible.module_utils.steadydb.global_variables import (
     VariablesError, apply, classify, desired_variables, read_back, read_state, shower)
 from ansible.module_utils.steadydb.option_file_task import check_result, prepare, write
 from ansible.module_utils.steadydb.persisted import describe
+from ansible.module_utils.steadydb.policy import act_on
 
 
 class StageError(Exception):
@@ -79,7 +80,7 @@ def rollback(path, saved):
 
 def _dropin_params(params):
     """The mysql_option_file options for the exclusive drop-in."""
-    names = ("path", "directories", "section", "keep", "header", "check_overrides", "validate",
+    names = ("path", "directories", "section", "keep", "header", "on_override", "validate",
              "server_binary", "defaults_file", "lock_timeout", "datadir", "mode", "owner",
              "group", "seuser", "serole", "selevel", "setype", "attributes", "unsafe_writes")
     out = dict((name, params.get(name)) for name in names)
@@ -134,13 +135,17 @@ class Stage(object):
         if missing:
             raise StageError(grants_message(user, grants, missing))
 
+    @staticmethod
+    def _refuse(message):
+        raise StageError(message)
+
     def read_accounts(self):
         self.todo, missing = read_caps(self.cursor, self.params["accounts"])
         self.result["caps"]["missing"] = missing
-        if missing and self.params["on_missing"] == "fail":
-            raise StageError("The %s; nothing was changed." % missing_text(missing))
-        if missing and self.params["on_missing"] == "warn":
-            self.module.warn("The %s." % missing_text(missing))
+        if missing:
+            act_on(self.params["on_missing_account"], missing_text(missing),
+                   lambda text: self._refuse("The %s; nothing was changed." % text),
+                   lambda text: self.module.warn("The %s." % text))
 
     def preflight(self):
         step = "reading server variables"

@@ -179,7 +179,7 @@ def test_accounts(mariadb):
 
 
 def test_missing_account_can_fail(mariadb):
-    args = dict(mariadb.login, accounts=["nobody_here@%"], fail_on_missing_account=True)
+    args = dict(mariadb.login, accounts=["nobody_here@%"], on_missing_account="fail")
     result, _ = run_module("mysql_facts", args)
     assert result["failed"] is True
     assert "'nobody_here'@'%'" in result["msg"] and "does not exist" in result["msg"]

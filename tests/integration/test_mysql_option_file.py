@@ -51,7 +51,7 @@ def run(tree, options, **kw):
 def test_creates_then_unchanged_and_effective(tree):
     tmp, top, confd = tree
     result, _ = run(tree, {"max_connections": 300, "innodb_buffer_pool_size": "64M"},
-                    extra={"validate": True, "check_overrides": "fail", "header": "Managed by steadydb"})
+                    extra={"validate": True, "on_override": "fail", "header": "Managed by steadydb"})
     assert not result.get("failed"), result.get("msg")
     assert result["changed"] is True
     assert result["validated"] is True
@@ -62,7 +62,7 @@ def test_creates_then_unchanged_and_effective(tree):
     assert oct(path.stat().st_mode & 0o777) == "0o644"
     # the same values in other spellings: unchanged
     again, _ = run(tree, {"max-connections": "300", "innodb_buffer_pool_size": 64 * 1024 * 1024},
-                   extra={"validate": True, "check_overrides": "fail"})
+                   extra={"validate": True, "on_override": "fail"})
     assert not again.get("failed"), again.get("msg")
     assert again["changed"] is False
 
@@ -96,12 +96,12 @@ def test_override_in_a_later_file_fails_and_restores(tree):
     path = confd / "99-steadydb.cnf"
     path.write_text("[mysqld]\nmax_connections = 200\n")
     (confd / "99-zz-local.cnf").write_text("[mariadbd]\nmax-connections = 500\n")
-    result, _ = run(tree, {"max_connections": 300}, extra={"check_overrides": "fail"})
+    result, _ = run(tree, {"max_connections": 300}, extra={"on_override": "fail"})
     assert result.get("failed") is True
     assert "max_connections = 300 is overridden by max_connections = 500" in result["msg"]
     assert "99-zz-local.cnf:2" in result["msg"]
     assert path.read_text() == "[mysqld]\nmax_connections = 200\n"
-    warned, _ = run(tree, {"max_connections": 300}, extra={"check_overrides": "warn"})
+    warned, _ = run(tree, {"max_connections": 300}, extra={"on_override": "warn"})
     assert not warned.get("failed")
     assert any("overridden" in w for w in warned.get("warnings", []))
 
@@ -111,7 +111,7 @@ def test_file_the_server_does_not_read(tree):
     other = tmp / "elsewhere"
     other.mkdir()
     result, _ = run(tree, {"max_connections": 300},
-                    extra={"path": str(other / "99-steadydb.cnf"), "check_overrides": "fail"})
+                    extra={"path": str(other / "99-steadydb.cnf"), "on_override": "fail"})
     assert result.get("failed") is True
     assert "does not read" in result["msg"]
     assert not (other / "99-steadydb.cnf").exists()
@@ -206,7 +206,7 @@ def test_default_search_order_on_the_hosts_own_tree(tmp_path):
     home.mkdir()
     env = {"HOME": str(home)}
     args = dict(path=str(home / ".my.cnf"), server_binary=SERVER, options={"wait_timeout": 77},
-                validate=True, check_overrides="fail")
+                validate=True, on_override="fail")
     result, _ = run_module("mysql_option_file", args, extra_env=env)
     assert not result.get("failed"), result.get("msg")
     assert result["validated"] is True and result["effective"] == {"wait_timeout": "77"}

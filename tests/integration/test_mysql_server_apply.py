@@ -149,7 +149,7 @@ def test_missing_account_with_on_missing_fail_fails_before_the_write(fresh_maria
     top, confd = tree
     caps = [{"user": "ghost", "host": "%", "max_user_connections": 5}]
     result, _ = run(fresh_mariadb, tree, {"max_connections": 345},
-                    extra={"accounts": caps, "on_missing": "fail"})
+                    extra={"accounts": caps, "on_missing_account": "fail"})
     assert result.get("failed") is True, result
     assert "ghost@%" in result["msg"]
     assert sorted(os.listdir(str(confd))) == ["50-server.cnf"]

@@ -30,7 +30,7 @@ def test_sets_limits_reports_missing_and_reruns_unchanged(fresh_mariadb):
 
 def test_missing_account_can_fail_before_any_change(fresh_mariadb):
     fresh_mariadb.query("CREATE USER 'web'@'%' IDENTIFIED BY 'x-Pass-123'")
-    args = dict(fresh_mariadb.login, on_missing="fail",
+    args = dict(fresh_mariadb.login, on_missing_account="fail",
                 accounts=[{"user": "web", "max_user_connections": 13},
                           {"user": "nobody", "max_user_connections": 5}])
     result, _ = run_module("mysql_user_limits", args)

@@ -102,12 +102,12 @@ def persisted(name):
 
 
 DROPIN_ARGS = dict(path=DROPIN, options={"max_connections": 300, "wait_timeout": 600},
-                   exclusive=True, check_overrides="fail", validate=True)
+                   exclusive=True, on_override="fail", validate=True)
 
 
 def test_admin_persisted_value_is_an_override(mysql):
     sql(mysql, "SET PERSIST max_connections = 77")
-    checked = module(mysql, "mysql_option_file", dict(DROPIN_ARGS, check_overrides="warn"),
+    checked = module(mysql, "mysql_option_file", dict(DROPIN_ARGS, on_override="warn"),
                      check=True)
     assert not checked.get("failed"), checked.get("msg")
     warning = " ".join(checked.get("warnings", []))

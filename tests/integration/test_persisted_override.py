@@ -58,7 +58,7 @@ def tree(tmp_path):
 def run(tree, binary, options, **kw):
     tmp, top, confd, datadir = tree
     args = dict(path=str(confd / "99-steadydb.cnf"), defaults_file=top, server_binary=binary,
-                options=options, check_overrides="fail")
+                options=options, on_override="fail")
     args.update(kw.pop("extra", {}))
     return run_module("mysql_option_file", args, **kw)
 
@@ -87,7 +87,7 @@ def test_check_mode_says_what_the_next_start_does(tree, fake_mysqld):
     tmp, top, confd, datadir = tree
     auto_cnf(datadir, max_connections=77)
     result, _ = run(tree, fake_mysqld, {"max_connections": 300}, check=True,
-                    extra={"check_overrides": "warn"})
+                    extra={"on_override": "warn"})
     assert not result.get("failed"), result.get("msg")
     assert result["changed"] is True
     assert not (confd / "99-steadydb.cnf").exists()
@@ -156,7 +156,7 @@ def test_on_the_hosts_own_tree(tmp_path, fake_mysqld):
     datadir = tmp_path / "data"
     auto_cnf(datadir, wait_timeout=33)
     args = dict(path=str(home / ".my.cnf"), server_binary=fake_mysqld, datadir=str(datadir),
-                options={"wait_timeout": 77}, check_overrides="fail")
+                options={"wait_timeout": 77}, on_override="fail")
     result, _ = run_module("mysql_option_file", args, extra_env={"HOME": str(home)})
     assert result.get("failed") is True, result
     assert "wait_timeout = 33 is persisted in %s/mysqld-auto.cnf" % datadir in result["msg"]

@@ -69,7 +69,7 @@ class FakeModule(object):
     def __init__(self, check_mode=False):
         self.check_mode = check_mode
         self.params = dict(variables={"max_connections": 444}, persist=False, preflight=True,
-                           apply_live=True, accounts=[], on_missing="warn", backup=False,
+                           apply_live=True, accounts=[], on_missing_account="warn", backup=False,
                            secret_variables=[], update_masked="when_unset", path="x")
         self.warnings = []
 

@@ -106,7 +106,7 @@ def test_control_characters_in_the_header_are_refused(tree):
 def test_fractional_size_is_written_as_the_server_reads_it(tree):
     tmp, top, confd = tree
     result, _ = run(tree, {"max_allowed_packet": "1.5M", "innodb_buffer_pool_size": "1.5G"},
-                    extra={"validate": True, "check_overrides": "fail"})
+                    extra={"validate": True, "on_override": "fail"})
     assert not result.get("failed"), result.get("msg")
     assert result["validated"] is True
     text = (confd / "99-steadydb.cnf").read_text()
@@ -173,7 +173,7 @@ def test_override_failure_writes_nothing(tree):
     path.write_text(OLD)
     os.utime(path, ns=(1700000000123456789, 1700000000123456789))
     (confd / "99-zz-local.cnf").write_text("[mariadbd]\nmax-connections = 500\n")
-    result, _ = run(tree, {"max_connections": 300}, extra={"check_overrides": "fail"})
+    result, _ = run(tree, {"max_connections": 300}, extra={"on_override": "fail"})
     assert result.get("failed") is True
     assert "99-zz-local.cnf:2" in result["msg"]
     assert path.read_text() == OLD
@@ -197,17 +197,17 @@ def linked(tree):
 def test_symlink_is_written_through(tree, linked):
     link, target = linked
     result, _ = run(tree, {"max_connections": 300},
-                    extra={"validate": True, "check_overrides": "fail", "mode": "0644"})
+                    extra={"validate": True, "on_override": "fail", "mode": "0644"})
     assert not result.get("failed"), result.get("msg")
     assert link.is_symlink() and os.readlink(link) == str(target)
     assert target.read_text() == "[mysqld]\nmax_connections = 300\n"
     assert result["effective"] == {"max_connections": "300"}
     again, _ = run(tree, {"max_connections": 300},
-                   extra={"validate": True, "check_overrides": "fail", "mode": "0644"})
+                   extra={"validate": True, "on_override": "fail", "mode": "0644"})
     assert again["changed"] is False, again
 
 
-@pytest.mark.parametrize("extra", [{"validate": True}, {"check_overrides": "fail"}])
+@pytest.mark.parametrize("extra", [{"validate": True}, {"on_override": "fail"}])
 def test_symlink_survives_a_failed_check(tree, linked, extra):
     tmp, top, confd = tree
     link, target = linked
