@@ -665,6 +665,20 @@ def test_env_file_that_is_a_directory_refused(tmp_path):
     assert written(tmp_path) == []
 
 
+def test_write_refused_by_the_host_writes_nothing_and_says_why(tmp_path):
+    # The write call checks every file of every app before it writes one (here an owner
+    # the host does not know); its message is shown although the task is no_log.
+    good = app_entry(tmp_path, "good", password_var="vault_good")
+    bad = app_entry(tmp_path, "web", password_var="vault_good", owner="no-such-user-sdb")
+    rc, out = run_role(tmp_path, [good, bad], {"good": app_plan("good"), "web": app_plan("web")},
+                       {"vault_good": "hidden-pw-123"})
+    assert rc != 0
+    assert "django_db_settings: Refused, nothing was written" in out
+    assert "no such user 'no-such-user-sdb'" in out
+    assert "hidden-pw-123" not in out
+    assert written(tmp_path) == []
+
+
 def test_merge_refuses_a_broken_block(tmp_path):
     app = app_entry(tmp_path, "web", password_var="vault_good")
     original = "# BEGIN steadydb django_db_settings app=web\nDB_HOST=x\n"
