@@ -558,9 +558,10 @@ def _found_text(entry):
 
 
 def _target_problems(apps, found):
-    """The problems of the targets, in the order the role checks them: missing
-    directories, then env files that are not regular files, then env files whose lines
-    the merge would lose or shadow. Only the first stage that has problems is reported."""
+    """``(problems, old)``: the problems of the targets, in the order the role checks
+    them (missing directories, then env files that are not regular files, then env files
+    whose lines the merge would lose or shadow; only the first kind found is reported),
+    and per app name its env file's old text and env_split of it."""
     directories = found.get("directories") or {}
     wanted = []
     for path in [app["settings_dir"] for app in apps] + [app["env_dir"] for app in apps]:
@@ -582,15 +583,15 @@ def _target_problems(apps, found):
         return irregular, {}
     old, problems = {}, []
     for app in apps:
-        old[app["name"]] = _found_text(files.get(app["env_file"]))
-        merge = env_split(old[app["name"]], app["env_keys"], app["begin_marker"], app["end_marker"])
+        text = _found_text(files.get(app["env_file"]))
+        merge = env_split(text, app["env_keys"], app["begin_marker"], app["end_marker"])
+        old[app["name"]] = (text, merge)
         if merge["problem"] or merge["conflicts"]:
             problems.append(
                 "django_db_settings: app '%s': %s: %s; nothing was written."
                 % (app["name"], app["env_file"], merge["problem"] or (
                     "sets keys that steadydb manages outside its block: %s. Remove those lines "
                     "(the block will carry the values) and run again" % ", ".join(merge["conflicts"]))))
-        old[app["name"]] = (old[app["name"]], merge)
     return problems, old
 
 
