@@ -16,8 +16,8 @@ description:
     fails and writes nothing.
   - A file is replaced atomically (a synced temporary file beside it, then a rename) only
     when its content differs; owner, group and mode are set per tree. An existing file
-    gets its attributes before its new content, and new files are created unreadable to
-    others, so a secret never lands in a file others can read.
+    gets its attributes before its new content, and a new secret file is created unreadable
+    to others, so a secret never lands in a file others can read.
   - One round trip for every app of a host, where M(ansible.builtin.template) and
     M(ansible.builtin.copy) make one per file.
 version_added: "0.3.0"

@@ -220,6 +220,16 @@ def file_diff(entry):
             "after": entry["text"]}
 
 
+def _write_private(write, path, text):
+    """``write`` under umask 077: a new secret file is never readable by others, even
+    before its mode is set (a new file otherwise gets 0666 minus the umask)."""
+    previous = os.umask(0o077)
+    try:
+        write(path, text)
+    finally:
+        os.umask(previous)
+
+
 def write_trees(plan, write, set_attributes, make_directory=os.mkdir, check_mode=False,
                 diff=False):
     """Write what ``plan_trees`` planned: ``(changed, changed_files, created, diffs)``.
@@ -228,13 +238,11 @@ def write_trees(plan, write, set_attributes, make_directory=os.mkdir, check_mode
     write_atomic); ``set_attributes(path, attrs, changed)`` sets owner, group and mode
     and returns the new ``changed`` (the module's set_fs_attributes_if_different, which
     only reports in check mode). An existing file gets its attributes before its new
-    content (an env file at 0644 is 0600 before the secret lands); the process umask
-    is 077 while writing, so a new file is never readable by others before its mode
-    is set. ``diffs`` (with ``diff``): one ``file_diff`` per file whose content changes.
-    On an error, ``WriteError`` carries the files already written.
+    content (an env file at 0644 is 0600 before the secret lands); a new secret file is
+    written under umask 077. ``diffs`` (with ``diff``): one ``file_diff`` per file whose
+    content changes. On an error, ``WriteError`` carries the files already written.
     """
     changed, written, created, diffs = False, [], [], []
-    previous = os.umask(0o077)
     try:
         for directory in plan["directories"]:
             if not directory["exists"]:
@@ -254,15 +262,17 @@ def write_trees(plan, write, set_attributes, make_directory=os.mkdir, check_mode
                 if diff:
                     diffs.append(file_diff(entry))
                 if not check_mode:
-                    write(path, entry["text"])
+                    (_write_private if entry["secret"] else _write_as_is)(write, path, entry["text"])
                 written.append(path)
             if not check_mode or (exists and not os.path.islink(path)):
                 changed = set_attributes(path, entry["attrs"], changed)
     except (IOError, OSError) as exc:
         raise WriteError(exc, written, created)
-    finally:
-        os.umask(previous)
     return changed, written, created, diffs
+
+
+def _write_as_is(write, path, text):
+    write(path, text)
 
 
 class WriteError(Exception):

@@ -192,14 +192,14 @@ def test_existing_env_file_is_narrowed_before_the_secret_lands(tmp_path):
     assert seen == ["0o600"]
 
 
-def test_new_files_are_created_under_umask_077(tmp_path):
+def test_new_secret_files_are_created_under_umask_077(tmp_path):
     trees = app_trees(tmp_path, "web")
-    umasks = []
+    umasks = {}
 
     def write(path, text):
         umask = os.umask(0)
         os.umask(umask)
-        umasks.append(umask)
+        umasks[os.path.basename(path)] = umask
         atomic_write(path, text)
 
     previous = os.umask(0o022)
@@ -209,7 +209,8 @@ def test_new_files_are_created_under_umask_077(tmp_path):
         assert os.umask(0o022) == 0o022  # restored
     finally:
         os.umask(previous)
-    assert set(umasks) == {0o077}
+    assert umasks.pop("app.env") == 0o077
+    assert set(umasks.values()) == {0o022}  # code files and directories: the process's umask
 
 
 def test_write_error_reports_what_was_written(tmp_path):
