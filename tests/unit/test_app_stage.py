@@ -121,3 +121,9 @@ def test_diff_shows_code_and_masks_env():
     assert "pw-secret" not in text and "deploy-secret" not in text
     assert "/etc/jobs/app.env" not in text  # unchanged: not shown
     assert F.app_files_diff({"changed_files": []}, out["env"]) == ""
+
+
+def test_targets_of_the_read_call():
+    assert F.app_targets(checked()) == {
+        "directories": ["/srv/web/proj", "/srv/jobs/proj", "/etc/web", "/etc/jobs"],
+        "files": ["/etc/web/app.env", "/etc/jobs/app.env"]}

@@ -557,16 +557,23 @@ def _found_text(entry):
     return base64.b64decode(content).decode("utf-8", "surrogateescape")
 
 
+def app_targets(apps):
+    """What the read call (app_files_info) looks at: the settings and env-file
+    directories (each once, settings first) and the env files."""
+    directories = []
+    for path in [app["settings_dir"] for app in apps] + [app["env_dir"] for app in apps]:
+        if path not in directories:
+            directories.append(path)
+    return {"directories": directories, "files": [app["env_file"] for app in apps]}
+
+
 def _target_problems(apps, found):
     """``(problems, old)``: the problems of the targets, in the order the role checks
     them (missing directories, then env files that are not regular files, then env files
     whose lines the merge would lose or shadow; only the first kind found is reported),
     and per app name its env file's old text and env_split of it."""
     directories = found.get("directories") or {}
-    wanted = []
-    for path in [app["settings_dir"] for app in apps] + [app["env_dir"] for app in apps]:
-        if path not in wanted:
-            wanted.append(path)
+    wanted = app_targets(apps)["directories"]
     state = dict((path, directories.get(path) or {}) for path in wanted)
     missing = ([path for path in wanted if not state[path].get("exists")]
                + [path for path in wanted if state[path].get("exists") and not state[path].get("isdir")])
@@ -674,6 +681,7 @@ class FilterModule(object):
             "steadydb_env_block": env_block,
             "steadydb_env_masked_diff": env_masked_diff,
             "steadydb_check_apps": check_apps,
+            "steadydb_app_targets": app_targets,
             "steadydb_app_stage": app_stage,
             "steadydb_app_files_diff": app_files_diff,
         }
