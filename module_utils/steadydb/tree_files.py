@@ -1,13 +1,24 @@
 # -*- coding: utf-8 -*-
 # Copyright: steadydb contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A tree of small text files written in one module call (the shipped app package).
+"""Trees of small text files read and written in one module call (the app stage).
 
-ansible.builtin.copy of a directory makes one round trip per file (16 for steadydb_app,
-a quarter of a harden-db rerun over the podman connection); the app_files module writes
-them all in one. Here: which relative paths are acceptable, and which files differ.
+The django_db_settings role used to make one round trip per app and per file kind
+(stat, slurp, template, copy: about eight per app on a rerun, 1.3-2.5 s each over the
+podman connection). Now it makes two per host: ``app_files_info`` reads what the
+controller must check (``read_paths``), ``app_files`` writes every file of every app
+(``plan_trees`` then ``write_trees``).
+
+A tree is ``{dest, files, secret_files, owner, group, mode, directory_mode}``: ``dest``
+is an existing directory (never created here), ``files`` and ``secret_files`` map a
+relative path (``a/b.py``) to its text. Only the directories under ``dest`` that the
+relative paths need are created. Secret files never show their content in a diff.
 """
+import base64
+import grp
 import os
+import pwd
+import stat
 
 FORBIDDEN_PARTS = ("", ".", "..")
 
@@ -35,16 +46,238 @@ def directories_of(paths):
     return sorted(needed, key=lambda name: (name.count("/"), name))
 
 
+def read_bytes(target):
+    """The bytes of the file ``target`` (a symlink is not followed), or None."""
+    try:
+        if stat.S_ISLNK(os.lstat(target).st_mode):
+            return None
+        with open(target, "rb") as handle:
+            return handle.read()
+    except (IOError, OSError):
+        return None
+
+
 def differs(target, content):
     """True when the file ``target`` does not hold exactly ``content`` (UTF-8)."""
-    try:
-        with open(target, "rb") as handle:
-            return handle.read() != content.encode("utf-8")
-    except (IOError, OSError):
-        return True
+    return read_bytes(target) != content.encode("utf-8", "surrogateescape")
 
 
 def changed_files(dest, files):
     """The relative paths of ``files`` ({path: text}) whose file under ``dest`` differs."""
     return sorted(path for path, content in files.items()
                   if differs(os.path.join(dest, path), content))
+
+
+# --- the read call ---------------------------------------------------------------------
+
+def _lstat(path):
+    try:
+        return os.lstat(path)
+    except OSError:
+        return None
+
+
+def read_paths(directories, files):
+    """What the controller checks before writing, without following symlinks.
+
+    ``{"directories": {path: {exists, isdir}}, "files": {path: {exists, isreg, content}}}``;
+    ``content`` is the base64 of a regular file's bytes (None otherwise): it may hold
+    secrets, the task that reads it is no_log.
+    """
+    found = {"directories": {}, "files": {}}
+    for path in directories:
+        st = _lstat(path)
+        found["directories"][path] = {"exists": st is not None,
+                                      "isdir": st is not None and stat.S_ISDIR(st.st_mode)}
+    for path in files:
+        st = _lstat(path)
+        isreg = st is not None and stat.S_ISREG(st.st_mode)
+        content = None
+        if isreg:
+            with open(path, "rb") as handle:
+                content = base64.b64encode(handle.read()).decode("ascii")
+        found["files"][path] = {"exists": st is not None, "isreg": isreg, "content": content}
+    return found
+
+
+# --- the write call --------------------------------------------------------------------
+
+def _user_id(owner):
+    if owner is None or owner == "":
+        return None
+    try:
+        return int(owner)
+    except ValueError:
+        return pwd.getpwnam(owner).pw_uid
+
+
+def _group_id(group):
+    if group is None or group == "":
+        return None
+    try:
+        return int(group)
+    except ValueError:
+        return grp.getgrnam(group).gr_gid
+
+
+def _ownership_problem(where, st, uid, gid):
+    """Why this process cannot give ``where`` the owner/group asked ("" when it can).
+
+    root can; another user can keep the owner it has and give a group it is in, as
+    chown(2) allows. Checked before anything is written, so a refused chown cannot
+    leave an app half-written.
+    """
+    if os.geteuid() == 0:
+        return ""
+    current_uid = st.st_uid if st is not None else os.geteuid()
+    current_gid = st.st_gid if st is not None else os.getegid()
+    if uid is not None and uid != current_uid:
+        return "%s: only root can give it to user id %d" % (where, uid)
+    if gid is not None and gid != current_gid and gid not in (os.getegid(),) + tuple(os.getgroups()):
+        return "%s: this user cannot give it to group id %d (not a member, not root)" % (where, gid)
+    return ""
+
+
+def plan_trees(trees):
+    """Check every tree before anything is written: ``(plan, problems)``.
+
+    ``plan``: ``{"files": [...], "directories": [...]}``; a file is ``{path, text,
+    secret, attrs}``, a directory ``{path, attrs, exists}`` (only those under a
+    ``dest``); ``attrs`` is ``{owner, group, mode}``. ``problems``: sentences naming
+    paths, never content. With any problem, nothing may be written.
+    """
+    problems = []
+    files, directories, seen = [], [], {}
+    for number, tree in enumerate(trees, 1):
+        dest = tree.get("dest") or ""
+        where = "trees[%d]" % number
+        if not os.path.isabs(dest):
+            problems.append("%s: dest %r must be an absolute path" % (where, dest))
+            continue
+        dest = os.path.normpath(dest)
+        if not os.path.isdir(dest):
+            problems.append("%s does not exist or is not a directory (it is never created here)"
+                            % dest)
+            continue
+        try:
+            uid, gid = _user_id(tree.get("owner")), _group_id(tree.get("group"))
+        except KeyError:
+            problems.append("%s: no such user %r or group %r on this host"
+                            % (dest, tree.get("owner"), tree.get("group")))
+            continue
+        attrs = {"owner": tree.get("owner") or None, "group": tree.get("group") or None,
+                 "mode": tree.get("mode")}
+        entries = [(rel, text, False) for rel, text in sorted((tree.get("files") or {}).items())]
+        entries += [(rel, text, True) for rel, text in sorted((tree.get("secret_files") or {}).items())]
+        relative = []
+        for rel, text, secret in entries:
+            try:
+                check_relative(rel)
+            except ValueError as exc:
+                problems.append("%s: %s" % (dest, exc))
+                continue
+            if not isinstance(text, str):
+                problems.append("%s/%s: the content must be text" % (dest, rel))
+                continue
+            path = os.path.join(dest, rel)
+            if path in seen:
+                problems.append("%s is written twice (%s and %s)" % (path, seen[path], where))
+                continue
+            seen[path] = where
+            st = _lstat(path)
+            if st is not None and not (stat.S_ISREG(st.st_mode) or
+                                       (stat.S_ISLNK(st.st_mode) and not secret)):
+                problems.append("%s exists but is not a regular file" % path)
+                continue
+            problem = _ownership_problem(path, st, uid, gid)
+            if problem:
+                problems.append(problem)
+            relative.append(rel)
+            files.append({"path": path, "text": text, "secret": secret, "attrs": attrs})
+        dir_attrs = dict(attrs, mode=tree.get("directory_mode"))
+        for rel in directories_of(relative):
+            path = os.path.join(dest, rel)
+            st = _lstat(path)
+            if st is not None and not stat.S_ISDIR(st.st_mode):
+                problems.append("%s exists but is not a directory" % path)
+                continue
+            problem = _ownership_problem(path, st, uid, gid)
+            if problem:
+                problems.append(problem)
+            if path not in [d["path"] for d in directories]:
+                directories.append({"path": path, "attrs": dir_attrs, "exists": st is not None})
+    directories.sort(key=lambda d: (d["path"].count("/"), d["path"]))
+    return {"files": files, "directories": directories}, problems
+
+
+def file_diff(entry):
+    """The diff of one file that changes: its text, or for a secret file only its name."""
+    if entry["secret"]:
+        return {"prepared": "%s: content changes (secret, not shown)" % entry["path"]}
+    before = read_bytes(entry["path"])
+    return {"before_header": entry["path"], "after_header": entry["path"],
+            "before": "" if before is None else before.decode("utf-8", "replace"),
+            "after": entry["text"]}
+
+
+def _write_private(write, path, text):
+    """``write`` under umask 077: a new secret file is never readable by others, even
+    before its mode is set (a new file otherwise gets 0666 minus the umask)."""
+    previous = os.umask(0o077)
+    try:
+        write(path, text)
+    finally:
+        os.umask(previous)
+
+
+def write_trees(plan, write, set_attributes, make_directory=os.mkdir, check_mode=False,
+                diff=False):
+    """Write what ``plan_trees`` planned: ``(changed, changed_files, created, diffs)``.
+
+    ``write(path, text)`` replaces a file atomically (module_utils option_tree
+    write_atomic); ``set_attributes(path, attrs, changed)`` sets owner, group and mode
+    and returns the new ``changed`` (the module's set_fs_attributes_if_different, which
+    only reports in check mode). An existing file gets its attributes before its new
+    content (an env file at 0644 is 0600 before the secret lands); a new secret file is
+    written under umask 077. ``diffs`` (with ``diff``): one ``file_diff`` per file whose
+    content changes. On an error, ``WriteError`` carries the files already written.
+    """
+    changed, written, created, diffs = False, [], [], []
+    try:
+        for directory in plan["directories"]:
+            if not directory["exists"]:
+                created.append(directory["path"])
+                changed = True
+                if not check_mode:
+                    make_directory(directory["path"])
+            if not (check_mode and not directory["exists"]):
+                changed = set_attributes(directory["path"], directory["attrs"], changed)
+        for entry in plan["files"]:
+            path = entry["path"]
+            exists = os.path.lexists(path)
+            if exists and not os.path.islink(path):
+                changed = set_attributes(path, entry["attrs"], changed)
+            if differs(path, entry["text"]):
+                changed = True
+                if diff:
+                    diffs.append(file_diff(entry))
+                if not check_mode:
+                    (_write_private if entry["secret"] else _write_as_is)(write, path, entry["text"])
+                written.append(path)
+            if not check_mode or (exists and not os.path.islink(path)):
+                changed = set_attributes(path, entry["attrs"], changed)
+    except (IOError, OSError) as exc:
+        raise WriteError(exc, written, created)
+    return changed, written, created, diffs
+
+
+def _write_as_is(write, path, text):
+    write(path, text)
+
+
+class WriteError(Exception):
+    """An OS error in the middle of ``write_trees`` and what was written before it."""
+
+    def __init__(self, error, written, created):
+        Exception.__init__(self, str(error))
+        self.error, self.written, self.created = error, written, created

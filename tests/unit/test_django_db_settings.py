@@ -637,6 +637,48 @@ def test_merge_refuses_to_shadow_a_managed_key(tmp_path):
     assert not os.path.exists(os.path.join(app["settings_dir"], "steadydb_db.py"))
 
 
+def test_a_failing_check_leaves_every_app_unwritten(tmp_path):
+    # Two apps, the second one's env file would shadow a managed key: the first app is
+    # fine, but nothing of either app is written (the checks of every app come first).
+    good = app_entry(tmp_path, "good", password_var="vault_good")
+    bad = app_entry(tmp_path, "web", password_var="vault_good")
+    original = "SECRET_KEY=x\nDB_HOST=old\n"
+    with open(bad["env_file"], "w") as f:
+        f.write(original)
+    rc, out = run_role(tmp_path, [good, bad], {"good": app_plan("good"), "web": app_plan("web")},
+                       {"vault_good": "pw"})
+    assert rc != 0
+    assert "app 'web': %s: sets keys that steadydb manages outside its block: DB_HOST (line 2)" \
+        % bad["env_file"] in " ".join(out.split())
+    assert written(tmp_path) == [os.path.relpath(bad["env_file"], tmp_path)]
+    assert open(bad["env_file"]).read() == original
+
+
+def test_env_file_that_is_a_directory_refused(tmp_path):
+    good = app_entry(tmp_path, "good", password_var="vault_good")
+    bad = app_entry(tmp_path, "web", password_var="vault_good")
+    os.mkdir(bad["env_file"])
+    rc, out = run_role(tmp_path, [good, bad], {"good": app_plan("good"), "web": app_plan("web")},
+                       {"vault_good": "pw"})
+    assert rc != 0
+    assert "%s exists but is not a regular file" % bad["env_file"] in out
+    assert written(tmp_path) == []
+
+
+def test_write_refused_by_the_host_writes_nothing_and_says_why(tmp_path):
+    # The write call checks every file of every app before it writes one (here an owner
+    # the host does not know); its message is shown although the task is no_log.
+    good = app_entry(tmp_path, "good", password_var="vault_good")
+    bad = app_entry(tmp_path, "web", password_var="vault_good", owner="no-such-user-sdb")
+    rc, out = run_role(tmp_path, [good, bad], {"good": app_plan("good"), "web": app_plan("web")},
+                       {"vault_good": "hidden-pw-123"})
+    assert rc != 0
+    assert "django_db_settings: Refused, nothing was written" in out
+    assert "no such user 'no-such-user-sdb'" in out
+    assert "hidden-pw-123" not in out
+    assert written(tmp_path) == []
+
+
 def test_merge_refuses_a_broken_block(tmp_path):
     app = app_entry(tmp_path, "web", password_var="vault_good")
     original = "# BEGIN steadydb django_db_settings app=web\nDB_HOST=x\n"

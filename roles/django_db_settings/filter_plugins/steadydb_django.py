@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
 import difflib
 import importlib.util
 import os
@@ -541,6 +542,127 @@ def env_masked_diff(old_text, new_text, app, path="env file"):
     return "\n".join(out)
 
 
+# --- the stage: what the read call found, checked, and the files to write ------------------
+
+ENV_TEMPLATE = "env.j2"
+TEMPLATE_SUFFIX = ".j2"
+ENV_MODE = "0600"
+
+
+def _found_text(entry):
+    """The text of a file read by app_files_info (base64), "" when there is none."""
+    content = (entry or {}).get("content")
+    if content is None:
+        return ""
+    return base64.b64decode(content).decode("utf-8", "surrogateescape")
+
+
+def app_targets(apps):
+    """What the read call (app_files_info) looks at: the settings and env-file
+    directories (each once, settings first) and the env files."""
+    directories = []
+    for path in [app["settings_dir"] for app in apps] + [app["env_dir"] for app in apps]:
+        if path not in directories:
+            directories.append(path)
+    return {"directories": directories, "files": [app["env_file"] for app in apps]}
+
+
+def _target_problems(apps, found):
+    """``(problems, old)``: the problems of the targets, in the order the role checks
+    them (missing directories, then env files that are not regular files, then env files
+    whose lines the merge would lose or shadow; only the first kind found is reported),
+    and per app name its env file's old text and env_split of it."""
+    directories = found.get("directories") or {}
+    wanted = app_targets(apps)["directories"]
+    state = dict((path, directories.get(path) or {}) for path in wanted)
+    missing = ([path for path in wanted if not state[path].get("exists")]
+               + [path for path in wanted if state[path].get("exists") and not state[path].get("isdir")])
+    if missing:
+        return [("django_db_settings: these directories do not exist or are not directories: %s. "
+                 "The role does not create them (it cannot guess their owner and mode): create "
+                 "them in the deploy, or fix settings_dir / env_file." % ", ".join(missing))], {}
+    files = found.get("files") or {}
+    irregular = ["django_db_settings: %s exists but is not a regular file" % app["env_file"]
+                 for app in apps
+                 if (files.get(app["env_file"]) or {}).get("exists")
+                 and not (files.get(app["env_file"]) or {}).get("isreg")]
+    if irregular:
+        return irregular, {}
+    old, problems = {}, []
+    for app in apps:
+        text = _found_text(files.get(app["env_file"]))
+        merge = env_split(text, app["env_keys"], app["begin_marker"], app["end_marker"])
+        old[app["name"]] = (text, merge)
+        if merge["problem"] or merge["conflicts"]:
+            problems.append(
+                "django_db_settings: app '%s': %s: %s; nothing was written."
+                % (app["name"], app["env_file"], merge["problem"] or (
+                    "sets keys that steadydb manages outside its block: %s. Remove those lines "
+                    "(the block will carry the values) and run again" % ", ".join(merge["conflicts"]))))
+    return problems, old
+
+
+def env_text(merge, block):
+    """The whole env file: the deploy's lines before the block, the block, the lines after."""
+    text = merge["before"] + "\n" if merge["before"] else ""
+    text += block.rstrip("\n") + "\n"
+    return text + (merge["after"] + "\n" if merge["after"] else "")
+
+
+def app_stage(apps, found, rendered, sources, worker, code_mode, dir_mode):
+    """Check what the read call found and lay out every file of every app.
+
+    ``apps``: the checked apps (check_apps); ``found``: the result of app_files_info
+    (``directories``, ``files`` with base64 ``content``); ``rendered``: one dict per app
+    of template name to text (the steadydb_app_render lookup), ``env.j2`` the env
+    file's block, every other ``NAME.j2`` the file NAME in settings_dir; ``sources``:
+    the helper package (relative path to text); ``worker``: steadydb_worker.py's text.
+
+    Returns ``{"problems": [...], "trees": [...], "env": [...]}``: the trees for the
+    app_files module (empty when there is a problem), and per env file its old and new
+    text for the masked diff. Holds secrets: the task that keeps it is no_log.
+    """
+    problems, old = _target_problems(apps, found)
+    out = {"problems": problems, "trees": [], "env": []}
+    if problems:
+        return out
+    for app, texts in zip(apps, rendered):
+        files = dict(("steadydb_app/" + path, text) for path, text in sources.items())
+        files["steadydb_worker.py"] = worker
+        for name, text in texts.items():
+            if name != ENV_TEMPLATE:
+                files[name[:-len(TEMPLATE_SUFFIX)] if name.endswith(TEMPLATE_SUFFIX) else name] = text
+        old_text, merge = old[app["name"]]
+        new_text = env_text(merge, texts[ENV_TEMPLATE])
+        owner = {"owner": app["owner"], "group": app["group"]}
+        out["trees"].append(dict(owner, dest=app["settings_dir"], files=files, mode=code_mode,
+                                 directory_mode=dir_mode))
+        out["trees"].append(dict(owner, dest=app["env_dir"], mode=ENV_MODE,
+                                 secret_files={os.path.basename(app["env_file"]): new_text}))
+        out["env"].append({"path": app["env_file"], "env_prefix": app["env_prefix"],
+                           "old": old_text, "new": new_text})
+    return out
+
+
+def app_files_diff(result, env):
+    """What the app_files call changed (or would change), as one text for --diff.
+
+    Code files: their unified diff (from the module's diff). Env files: only the
+    masked diff (env_masked_diff), never their text."""
+    parts = []
+    for entry in (result or {}).get("diff") or []:
+        if "before_header" not in entry:
+            continue  # a secret file, named only; its masked diff follows
+        parts.append("\n".join(difflib.unified_diff(
+            (entry.get("before") or "").splitlines(), (entry.get("after") or "").splitlines(),
+            "%s (before)" % entry["before_header"], "%s (after)" % entry["after_header"], lineterm="")))
+    changed = set((result or {}).get("changed_files") or [])
+    for item in env or []:
+        if item["path"] in changed:
+            parts.append(env_masked_diff(item["old"], item["new"], item, item["path"]))
+    return "\n".join(part for part in parts if part)
+
+
 class FilterModule(object):
     """steadydb django_db_settings filters."""
 
@@ -559,4 +681,7 @@ class FilterModule(object):
             "steadydb_env_block": env_block,
             "steadydb_env_masked_diff": env_masked_diff,
             "steadydb_check_apps": check_apps,
+            "steadydb_app_targets": app_targets,
+            "steadydb_app_stage": app_stage,
+            "steadydb_app_files_diff": app_files_diff,
         }

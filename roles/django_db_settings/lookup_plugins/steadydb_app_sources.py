@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The shipped helper package's files as one {relative path: text} dict.
 
-The role ships files/steadydb_app with the app_files module in one call per app (copy of
-a directory made one round trip per file). The package is found the way the copy module
+The role ships files/steadydb_app with the app_files module, in the one call that writes
+every file of every app (copy of a directory made one round trip per file). The package is found the way the copy module
 finds a role's files (the role's files/ directory in the search path), so it works from
 the repository and from the installed collection alike.
 """
