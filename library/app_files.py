@@ -73,7 +73,7 @@ attributes:
 notes:
   - The task carries the secret files' text in its arguments; use C(no_log) on it.
 seealso:
-  - module: app_files_info
+  - module: steadydb.mysql.app_files_info
 '''
 
 EXAMPLES = r'''

@@ -44,7 +44,7 @@ notes:
   - The content of the files is returned; when they may hold secrets (env files), use
     C(no_log) on the task.
 seealso:
-  - module: app_files
+  - module: steadydb.mysql.app_files
 '''
 
 EXAMPLES = r'''
