@@ -19,7 +19,7 @@ description:
     of O(app_units); verifies every changed drop-in with C(systemd-analyze verify) on a
     scratch copy of the unit before it is installed (O(verify)); writes atomically
     (mode 0644, directories 0755, owner root); runs one C(systemctl daemon-reload) when a
-    drop-in changed.
+    drop-in changed. With O(swap_file), the swap file's C(.swap) unit is written the same way.
   - Then says what the running server still lacks (RV(apply) - a restart for
     C(LimitNOFILE), a new OOM score) and which changed app units run (RV(app_restart)); the
     role restarts or calls C(choom) from that.
@@ -92,9 +92,21 @@ options:
       - File name of the app units' drop-in.
     type: str
     default: 50-steadydb-oom.conf
+  swap_file:
+    description:
+      - A swap file the role manages. When given, the module writes its C(.swap) unit
+        (named by C(systemd-escape --path)) with the drop-ins, in the same reload, and
+        returns RV(swap) - what the role's swap tasks act on (create, format, enable).
+        Not given - no swap unit.
+    type: path
+  swap_size_mb:
+    description:
+      - Size the swap file must have, in MiB; another size is reported as RV(swap.create).
+    type: int
+    default: 1024
   managed:
     description:
-      - The first words of the drop-ins' header line.
+      - The first words of the drop-ins' and the swap unit's header line.
     type: str
     default: Ansible managed
 extends_documentation_fragment:
@@ -209,6 +221,39 @@ apply:
     oom_changed:
       description: The unit's C(OOMScoreAdjust) changed.
       type: bool
+swap:
+  description: The swap file and its unit, read after the reload.
+  returned: when O(swap_file) is given
+  type: dict
+  contains:
+    unit:
+      description: The C(.swap) unit's name.
+      type: str
+      sample: swapfile.swap
+    unit_path:
+      description: Its unit file.
+      type: str
+    unit_changed:
+      description: The unit file's content changed (or would).
+      type: bool
+    exists:
+      description: The swap file exists.
+      type: bool
+    create:
+      description: It is missing or of another size than O(swap_size_mb), so it must be (re)created.
+      type: bool
+    private:
+      description: It has mode 0600 and owner root.
+      type: bool
+    active:
+      description: The kernel uses it (C(/proc/swaps)).
+      type: bool
+    enabled:
+      description: The unit is enabled.
+      type: bool
+    started:
+      description: The unit is active.
+      type: bool
 notes:
   description: How the values were derived, one sentence each, for the play to print.
   returned: success
@@ -236,6 +281,8 @@ def main():
             app_oom=dict(type="bool", default=False),
             app_units=dict(type="list", elements="str", default=[]),
             app_dropin_name=dict(type="str", default="50-steadydb-oom.conf"),
+            swap_file=dict(type="path"),
+            swap_size_mb=dict(type="int", default=1024),
             managed=dict(type="str", default="Ansible managed"),
         ),
         supports_check_mode=True,

@@ -6,16 +6,17 @@
 ``mysql_unit_apply`` runs ``UnitApply.run()``: check the plan's settings, find the server
 unit and read what it and the running server have (``systemd.read_unit``), derive the
 values to write (``systemd.limit_nofile``, ``systemd.restart_policy``), render the server
-drop-in and the app units' OOM drop-ins here, verify every changed one with
-``systemd-analyze verify`` before it is installed, write atomically, one
-``daemon-reload``, then say what the running server still lacks
-(``systemd.apply_needed``). The host is reached only through the ``run`` command runner
-and the files under ``unit_dir``, so that the whole stage is unit tested.
+drop-in, the app units' OOM drop-ins and the swap file's ``.swap`` unit here, verify
+every changed drop-in with ``systemd-analyze verify`` before it is installed, write
+atomically, one ``daemon-reload``, then say what the running server still lacks
+(``systemd.apply_needed``) and what the swap file needs (``swap_state``). The host is
+reached only through the ``run`` command runner and the files under ``unit_dir`` and
+``proc``, so that the whole stage is unit tested.
 
 Rules kept here:
 
-- the drop-in text: the same bytes the role's Jinja templates wrote before (hosts that
-  ran an older steadydb see no change);
+- the drop-in and swap unit text: the same bytes the role's Jinja templates wrote before
+  (hosts that ran an older steadydb see no change);
 - verification: the unit file and the candidate drop-in in a scratch unit directory
   that comes first in ``SYSTEMD_UNIT_PATH``; a drop-in is refused when ``systemd-analyze
   verify`` fails or prints anything about the candidate (systemd only warns about an
@@ -74,6 +75,21 @@ APP_TEMPLATE = """\
 OOMScoreAdjust={app_OOMScoreAdjust}
 """
 
+# roles/mysql_systemd/templates/swapfile.swap.j2 as it rendered (the same bytes).
+SWAP_TEMPLATE = """\
+# {managed} (role mysql_systemd).
+# Swap file for a small host: a short memory peak is paged out instead of
+# waking the OOM killer.
+[Unit]
+Description=steadydb swap file {path}
+
+[Swap]
+What={path}
+
+[Install]
+WantedBy=swap.target
+"""
+
 
 class UnitError(Exception):
     """Nothing was written; the message says why."""
@@ -89,6 +105,11 @@ def render_server_dropin(unit, cfg, managed=MANAGED):
 def render_app_dropin(cfg, managed=MANAGED):
     """The app units' OOM drop-in (the same text for every app unit)."""
     return APP_TEMPLATE.format(managed=managed, **cfg)
+
+
+def render_swap_unit(path, managed=MANAGED):
+    """The ``.swap`` unit that activates the swap file ``path``."""
+    return SWAP_TEMPLATE.format(managed=managed, path=path)
 
 
 def settings_to_write(settings, limit, policy, restart_from_packaged=True):
@@ -255,7 +276,16 @@ class UnitApply(object):
         self.install(dropin, server_text, server_changed)
         for _name, path in app_paths:
             self.install(path, app_text, (_name, path) in app_changed)
-        reloaded = bool(server_changed or app_changed)
+        swap_file = params.get("swap_file")
+        swap_unit = swap_path = None
+        swap_changed = False
+        if swap_file:
+            swap_unit = self.swap_unit_name(swap_file)
+            swap_path = os.path.join(self.unit_dir, swap_unit)
+            swap_text = render_swap_unit(swap_file, params["managed"])
+            swap_changed = read_text_or_none(swap_path) != swap_text
+            self.install(swap_path, swap_text, swap_changed, own_directory=False)
+        reloaded = bool(server_changed or app_changed or swap_changed)
         if reloaded and not self.check_mode:
             rc, out, err = self.run_command(["systemctl", "daemon-reload"], {})
             if rc != 0:
@@ -279,16 +309,20 @@ class UnitApply(object):
             "restart_policy": policy,
             "apply": apply,
             "notes": found,
+            "swap": (self.swap_state(swap_file, params["swap_size_mb"], swap_unit, swap_changed)
+                     if swap_file else None),
         }
 
-    def install(self, path, text, content_changed):
-        """Write ``path`` (its directory created) when its content differs; fix modes."""
+    def install(self, path, text, content_changed, own_directory=True):
+        """Write ``path`` (with ``own_directory`` its directory created, mode fixed) when
+        its content differs; fix its mode."""
         directory = os.path.dirname(path)
-        if not os.path.isdir(directory):
+        if own_directory and not os.path.isdir(directory):
             self.changed = True
             if not self.check_mode:
                 os.makedirs(directory, DIR_MODE)
-        if os.path.isdir(directory) and fix_attributes(directory, DIR_MODE, self.check_mode):
+        if own_directory and os.path.isdir(directory) \
+                and fix_attributes(directory, DIR_MODE, self.check_mode):
             self.changed = True
         if content_changed:
             before = read_text_or_none(path)
@@ -327,3 +361,40 @@ class UnitApply(object):
                             % (" ".join(units), rc, (err or out).strip()))
         blocks = systemd.parse_show(out)
         return [name for name, block in zip(units, blocks) if block.get("ActiveState") == "active"]
+
+    def swap_unit_name(self, path):
+        """The ``.swap`` unit systemd names after ``path`` (``systemd-escape --path``)."""
+        rc, out, err = self.run_command(["systemd-escape", "--path", "--suffix=swap", path], {})
+        name = (out or "").strip()
+        if rc != 0 or not name.endswith(".swap") or "/" in name:
+            raise UnitError("systemd-escape --path %s failed (rc %s): %s"
+                            % (path, rc, (err or out).strip()))
+        return name
+
+    def swap_state(self, path, size_mb, unit, unit_changed):
+        """What the role's swap tasks act on: whether the file must be (re)created, is
+        private and in use, and whether its unit is enabled and started."""
+        try:
+            info = os.stat(path)
+        except OSError:
+            info = None
+        private = info is not None and stat.S_IMODE(info.st_mode) == 0o600 \
+            and (os.geteuid() != 0 or (info.st_uid, info.st_gid) == (0, 0))
+        active = path in swaps_in_use(read_text_or_none(os.path.join(self.proc, "swaps")) or "")
+        argv = ["systemctl", "show", "--no-pager", "--property=UnitFileState",
+                "--property=ActiveState", "--", unit]
+        rc, out, err = self.run_command(argv, {})
+        if rc != 0:
+            raise UnitError("systemctl show %s failed (rc %s): %s" % (unit, rc, (err or out).strip()))
+        props = (systemd.parse_show(out) or [{}])[0]
+        return {"unit": unit, "unit_path": os.path.join(self.unit_dir, unit),
+                "unit_changed": unit_changed, "exists": info is not None,
+                "create": info is None or info.st_size != int(size_mb) * 1048576,
+                "private": private, "active": active,
+                "enabled": props.get("UnitFileState") == "enabled",
+                "started": props.get("ActiveState") == "active"}
+
+
+def swaps_in_use(text):
+    """The paths of /proc/swaps (its first line is a header)."""
+    return [line.split()[0] for line in text.splitlines()[1:] if line.split()]

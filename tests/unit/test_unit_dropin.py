@@ -18,6 +18,8 @@ from ansible.module_utils.steadydb.unit_dropin import (
     checked_dropin_name,
     render_app_dropin,
     render_server_dropin,
+    render_swap_unit,
+    swaps_in_use,
     settings_to_write,
     verify_dropin,
 )
@@ -56,6 +58,20 @@ TEMPLATE_APP = (
     "[Service]\n"
     "OOMScoreAdjust=300\n"
 )
+# roles/mysql_systemd/templates/swapfile.swap.j2 as ansible.builtin.template wrote it.
+TEMPLATE_SWAP = (
+    "# Ansible managed (role mysql_systemd).\n"
+    "# Swap file for a small host: a short memory peak is paged out instead of\n"
+    "# waking the OOM killer.\n"
+    "[Unit]\n"
+    "Description=steadydb swap file /swapfile\n"
+    "\n"
+    "[Swap]\n"
+    "What=/swapfile\n"
+    "\n"
+    "[Install]\n"
+    "WantedBy=swap.target\n"
+)
 CFG = {"StartLimitIntervalSec": 300, "StartLimitBurst": 4, "Restart": "on-failure",
        "RestartSec": "100ms", "RestartPreventExitStatus": "1 2 3",
        "LimitNOFILE": "10240:524288", "TimeoutStopSec": 900, "OOMScoreAdjust": -600,
@@ -79,6 +95,17 @@ def test_app_dropin_is_the_templates_text_byte_for_byte():
     assert render_app_dropin(CFG) == TEMPLATE_APP
 
 
+def test_swap_unit_is_the_templates_text_byte_for_byte():
+    assert render_swap_unit("/swapfile") == TEMPLATE_SWAP
+
+
+def test_swaps_in_use_skips_the_header():
+    text = ("Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
+            "/swapfile                               file\t\t1048572\t\t0\t\t-2\n")
+    assert swaps_in_use(text) == ["/swapfile"]
+    assert swaps_in_use("") == []
+
+
 def test_settings_to_write_never_lower_and_restart_policy():
     limit = {"value": "32768"}
     policy = {"RestartSec": "2", "StartLimitBurst": 4, "StartLimitIntervalSec": 310}
@@ -97,8 +124,10 @@ def test_drop_in_names_that_systemd_would_not_read_are_refused(name):
 class FakeHost(object):
     """systemctl and systemd-analyze as seen by the module; records every command."""
 
-    def __init__(self, tmp_path, analyze_says="", analyze_rc=0, active=("sdb-app.service",)):
+    def __init__(self, tmp_path, analyze_says="", analyze_rc=0, active=("sdb-app.service",),
+                 swap_unit_file_state="disabled"):
         self.calls = []
+        self.swap_unit_file_state = swap_unit_file_state
         self.analyze_says = analyze_says
         self.analyze_rc = analyze_rc
         self.active = active
@@ -122,7 +151,11 @@ class FakeHost(object):
         if argv[:2] == ["systemctl", "daemon-reload"]:
             self.props = dict(self.props, OOMScoreAdjust="-600")
             return 0, "", ""
+        if argv[0] == "systemd-escape":
+            return 0, argv[-1].strip("/").replace("/", "-") + ".swap\n", ""
         if argv[:2] == ["systemctl", "show"]:
+            if argv[-1].endswith(".swap"):
+                return 0, "UnitFileState=%s\nActiveState=inactive\n" % self.swap_unit_file_state, ""
             if any(arg.startswith("--property=DefaultRestartUSec") for arg in argv):
                 return 0, "DefaultRestartUSec=100ms\nDefaultStartLimitBurst=5\n", ""
             if argv[-1].endswith(".service") and "--property=Id" not in argv:
@@ -139,7 +172,7 @@ def params(**extra):
             "fallbacks": {}, "never_lower": True, "restart_from_packaged": True,
             "dropin_name": "50-steadydb.conf", "verify": True, "app_oom": False,
             "app_units": [], "app_dropin_name": "50-steadydb-oom.conf",
-            "managed": "Ansible managed"}
+            "managed": "Ansible managed", "swap_file": None, "swap_size_mb": 1024}
     base.update(extra)
     return base
 
@@ -262,6 +295,33 @@ def test_app_drop_ins_verified_once_and_only_running_plain_units_restart(tmp_pat
     again = stage(host, where, app_oom=True, app_units=units).run()
     assert again["app_dropins_changed"] == [] and again["app_restart"] == []
     assert not again["changed"]
+
+
+def test_swap_unit_written_with_the_drop_ins_and_the_files_state_read(tmp_path, where):
+    swapfile = str(tmp_path / "sdb.swap")
+    host = FakeHost(tmp_path)
+    result = stage(host, where, swap_file=swapfile, swap_size_mb=16).run()
+    swap = result["swap"]
+    assert swap["unit_changed"] and swap["create"] and not swap["exists"]
+    assert not swap["active"] and not swap["enabled"] and not swap["started"]
+    with open(swap["unit_path"]) as handle:
+        assert handle.read() == render_swap_unit(swapfile)
+    assert host.names().count(["systemctl", "daemon-reload"]) == 1
+
+    with open(swapfile, "wb") as handle:
+        handle.truncate(16 * 1048576)
+    os.chmod(swapfile, 0o600)
+    os.makedirs(os.path.join(where["proc"]))
+    write(os.path.join(where["proc"], "swaps"), "Filename Type Size Used Priority\n"
+          "%s file 16380 0 -2\n" % swapfile)
+    host.swap_unit_file_state = "enabled"
+    host.calls = []
+    again = stage(host, where, swap_file=swapfile, swap_size_mb=16).run()
+    swap = again["swap"]
+    assert not again["changed"] and not again["reloaded"]
+    assert (swap["create"], swap["private"], swap["active"], swap["enabled"]) == (False, True, True, True)
+    # Another size: recreate.
+    assert stage(host, where, swap_file=swapfile, swap_size_mb=32).run()["swap"]["create"]
 
 
 def test_bad_names_and_settings_fail_before_the_host_is_read(tmp_path, where):
