@@ -19,10 +19,10 @@ description:
     running server already has (RV(limit_nofile)), and which C(RestartSec) and start limit
     so that recovery is never slower than with the packaged unit and a crash loop still
     ends (RV(restart_policy)).
-  - With O(previous), says whether the server must restart for C(LimitNOFILE) (only when
-    its own limit would rise) and whether its OOM score still differs from the unit's.
   - Read-only; the same in check mode. The same detection is in C(mysql_facts)
-    (RV(steadydb.mysql.mysql_facts#module:ansible_facts.mysql.unit)).
+    (RV(steadydb.mysql.mysql_facts#module:ansible_facts.mysql.unit)). The role
+    C(mysql_systemd) uses C(mysql_unit_apply), which reads the unit the same way and
+    writes the drop-ins in the same call.
 version_added: "0.2.0"
 author:
   - steadydb contributors (@steadydb)
@@ -64,18 +64,6 @@ options:
         packaged unit (its unit file and every other drop-in) gives.
     type: str
     default: 50-steadydb.conf
-  previous:
-    description:
-      - RV(unit) of an earlier call, read before the drop-in changed. When given,
-        RV(apply) compares it with the unit now.
-    type: dict
-  dropin:
-    description:
-      - C(LimitNOFILE) and C(OOMScoreAdjust) that the new drop-in sets. In check mode
-        systemd has not been reloaded, so RV(apply) predicts the unit from O(previous)
-        and these values.
-    type: dict
-    default: {}
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -83,8 +71,6 @@ attributes:
     support: full
     details:
       - Read-only (C(systemctl show), the unit files, C(/proc/MAINPID)); the same in check mode.
-      - With O(previous), check mode predicts RV(apply) from O(previous) and O(dropin), since
-        systemd has not been reloaded.
   diff_mode:
     support: none
     details: Changes nothing, so there is no diff.
@@ -109,13 +95,6 @@ EXAMPLES = r'''
   mysql_unit_info:
     settings: "{{ steadydb_plan.systemd }}"
   register: unit_before
-
-- name: After the drop-in changed and systemd reloaded
-  mysql_unit_info:
-    name: "{{ unit_before.unit.name }}"
-    previous: "{{ unit_before.unit }}"
-    dropin: {LimitNOFILE: "{{ unit_before.limit_nofile.value }}", OOMScoreAdjust: -600}
-  register: unit_after
 '''
 
 RETURN = r'''
@@ -191,66 +170,11 @@ restart_policy:
            packaged: {restart_usec: 100000, start_limit_burst: 5,
                       start_limit_interval_usec: 10000000},
            packaged_files: [/usr/lib/systemd/system/mysql.service], reason: "..."}
-apply:
-  description: What the running server still lacks after a drop-in change.
-  returned: when O(previous) is given
-  type: dict
-  contains:
-    active:
-      description: Whether the server runs.
-      type: bool
-    main_pid:
-      description: Its PID (0 when stopped).
-      type: int
-    limit_nofile_changed:
-      description: The unit's C(LimitNOFILE) changed.
-      type: bool
-    limit_nofile_restart:
-      description: A restart would raise the running server's open files limit.
-      type: bool
-    limit_nofile_reason:
-      description: Why, or why not.
-      type: str
-    oom_changed:
-      description: The unit's C(OOMScoreAdjust) changed.
-      type: bool
 '''
-
-import re
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.steadydb import systemd
 from ansible.module_utils.steadydb.plan import PlanError, check_unit_settings
-
-UNIT_NAME = re.compile(r"^[A-Za-z0-9:_.@\\-]+\.service$")
-
-
-def predicted(previous, dropin):
-    """The unit as systemd will have it once reloaded (check mode: nothing reloaded)."""
-    unit = dict(previous)
-    if dropin.get("LimitNOFILE") is not None:
-        soft, _, hard = str(dropin["LimitNOFILE"]).partition(":")
-        unit["nofile"] = {"soft": systemd.parse_limit(soft),
-                          "hard": systemd.parse_limit(hard or soft)}
-    if dropin.get("OOMScoreAdjust") is not None:
-        unit["oom_score_adj"] = int(dropin["OOMScoreAdjust"])
-    return unit
-
-
-def apply_needed(previous, now):
-    process = now.get("process") or {}
-    restart, reason = systemd.nofile_restart(previous.get("nofile"), now.get("nofile"),
-                                             process.get("nofile"),
-                                             (now.get("manager") or {}).get("nofile"))
-    return {
-        "active": now.get("active_state") == "active",
-        "main_pid": now.get("main_pid") or 0,
-        "limit_nofile_changed": previous.get("nofile") != now.get("nofile"),
-        "limit_nofile_restart": restart,
-        "limit_nofile_reason": reason,
-        "oom_changed": previous.get("oom_score_adj") != now.get("oom_score_adj"),
-    }
-
 
 def checked_settings(module, params):
     """O(settings) checked and completed by the planner's rule, or the module fails."""
@@ -269,14 +193,12 @@ def main():
             fallbacks=dict(type="dict", default={}),
             never_lower=dict(type="bool", default=True),
             dropin_name=dict(type="str", default="50-steadydb.conf"),
-            previous=dict(type="dict"),
-            dropin=dict(type="dict", default={}),
         ),
         supports_check_mode=True,
     )
     params = module.params
     bad = [unit for unit in ([params["name"]] if params["name"] else params["candidates"])
-           if not UNIT_NAME.match(unit)]
+           if not systemd.UNIT_NAME.match(unit)]
     if bad:
         module.fail_json(msg="Not a service unit name: %s (expected e.g. mariadb.service)."
                          % ", ".join(repr(unit) for unit in bad))
@@ -307,13 +229,6 @@ def main():
                 settings, packaged, unit["start_seconds"],
                 systemd.parse_timespan(unit["properties"].get("StartLimitIntervalUSec"))),
             packaged_files=packaged["files"], unreadable_files=packaged["unreadable"])
-    if params["previous"] is not None:
-        now = predicted(params["previous"], params["dropin"]) if module.check_mode else unit
-        if module.check_mode:
-            # Nothing was reloaded: the process and manager are as read now.
-            now = dict(now, process=unit["process"], manager=unit["manager"],
-                       active_state=unit["active_state"], main_pid=unit["main_pid"])
-        result["apply"] = apply_needed(params["previous"], now)
     module.exit_json(**result)
 
 

@@ -33,6 +33,8 @@ import os
 import re
 
 DEFAULT_CANDIDATES = ("mariadb.service", "mysql.service", "mysqld.service")
+# A service unit name (template units such as worker@.service included).
+UNIT_NAME = re.compile(r"^[A-Za-z0-9:_.@\\-]+\.service$")
 
 # Everything the roles and the audit read, in one `systemctl show`.
 SHOW_PROPERTIES = (
@@ -346,6 +348,36 @@ def nofile_restart(before, after, running, manager):
                        "limit; no CAP_SYS_RESOURCE) and the server already has them"
                        % ceiling)
     return True, "raises the server's open files limit from %s to %s" % (have, want)
+
+
+def predicted(previous, dropin):
+    """The unit as systemd will have it once reloaded with a drop-in that sets ``dropin``
+    (``LimitNOFILE`` text, ``OOMScoreAdjust``): check mode, where nothing was reloaded."""
+    unit = dict(previous)
+    if dropin.get("LimitNOFILE") is not None:
+        soft, _, hard = str(dropin["LimitNOFILE"]).partition(":")
+        unit["nofile"] = {"soft": parse_limit(soft), "hard": parse_limit(hard or soft)}
+    if dropin.get("OOMScoreAdjust") is not None:
+        unit["oom_score_adj"] = int(dropin["OOMScoreAdjust"])
+    return unit
+
+
+def apply_needed(previous, now):
+    """What the running server still lacks after the unit changed from ``previous`` to
+    ``now`` (``read_unit`` dicts): a restart for LimitNOFILE (``nofile_restart``), a new
+    OOM score, and whether it runs."""
+    process = now.get("process") or {}
+    restart, reason = nofile_restart(previous.get("nofile"), now.get("nofile"),
+                                     process.get("nofile"),
+                                     (now.get("manager") or {}).get("nofile"))
+    return {
+        "active": now.get("active_state") == "active",
+        "main_pid": now.get("main_pid") or 0,
+        "limit_nofile_changed": previous.get("nofile") != now.get("nofile"),
+        "limit_nofile_restart": restart,
+        "limit_nofile_reason": reason,
+        "oom_changed": previous.get("oom_score_adj") != now.get("oom_score_adj"),
+    }
 
 
 def restart_policy(plan, packaged, measured_start=None, current_interval_usec=None):

@@ -1,0 +1,306 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: steadydb contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r'''
+---
+module: mysql_unit_apply
+short_description: Write steadydb's systemd drop-ins for the MySQL/MariaDB server and the app units
+description:
+  - The systemd stage of steadydb in one call (the role C(mysql_systemd) runs it once per
+    host). Checks and completes the plan's unit settings (C(check_unit_settings) in
+    C(module_utils/steadydb/plan.py)), finds the server's unit as C(mysql_unit_info) does,
+    reads what the unit and the running server have, and derives the values to write -
+    C(LimitNOFILE) never below the unit's or the running server's (O(never_lower)),
+    C(RestartSec) never slower than the packaged unit's and a start limit that still ends a
+    crash loop (O(restart_from_packaged)).
+  - Renders the server's drop-in and, with O(app_oom), an C(OOMScoreAdjust) drop-in for each
+    of O(app_units); verifies every changed drop-in with C(systemd-analyze verify) on a
+    scratch copy of the unit before it is installed (O(verify)); writes atomically
+    (mode 0644, directories 0755, owner root); runs one C(systemctl daemon-reload) when a
+    drop-in changed. With O(swap_file), the swap file's C(.swap) unit is written the same way.
+  - Then says what the running server still lacks (RV(apply) - a restart for
+    C(LimitNOFILE), a new OOM score) and which changed app units run (RV(app_restart)); the
+    role restarts or calls C(choom) from that.
+version_added: "0.4.0"
+author:
+  - steadydb contributors (@steadydb)
+options:
+  name:
+    description:
+      - The server unit. Empty detects it from O(candidates).
+    type: str
+    default: ""
+  candidates:
+    description:
+      - Unit names to try in order when O(name) is empty; the first loaded one wins, by its
+        real name.
+    type: list
+    elements: str
+    default: [mariadb.service, mysql.service, mysqld.service]
+  settings:
+    description:
+      - The plan's C(systemd) settings (possibly partial). Checked and completed before the
+        unit is read; a value that breaks a rule fails with the key, the value and the rule,
+        and nothing is written.
+    type: dict
+    default: {}
+  fallbacks:
+    description:
+      - Values for the keys O(settings) leaves out, over the planner's own defaults.
+    type: dict
+    default: {}
+  never_lower:
+    description:
+      - Keep the unit's and the running server's open files limit when it is higher than
+        the plan's (soft and hard separately). V(false) writes the plan's value.
+    type: bool
+    default: true
+  restart_from_packaged:
+    description:
+      - Write C(RestartSec) and the start limit of RV(restart_policy) (never slower than the
+        packaged unit, an interval the measured start fits in). V(false) writes the plan's.
+    type: bool
+    default: true
+  dropin_name:
+    description:
+      - File name of the server's drop-in in C(/etc/systemd/system/UNIT.d/).
+    type: str
+    default: 50-steadydb.conf
+  verify:
+    description:
+      - Run C(systemd-analyze verify) on a scratch copy of the unit with each changed
+        drop-in, and refuse the drop-in when it fails or prints anything about it (systemd
+        only warns about an unknown key or a value out of range, then ignores it).
+    type: bool
+    default: true
+  app_oom:
+    description:
+      - Write the app units' OOM drop-ins (C(OOMScoreAdjust=app_OOMScoreAdjust)).
+    type: bool
+    default: false
+  app_units:
+    description:
+      - Service units of the app (template units such as C(worker@.service) allowed). Their
+        names are checked even when O(app_oom) is off.
+    type: list
+    elements: str
+    default: []
+  app_dropin_name:
+    description:
+      - File name of the app units' drop-in.
+    type: str
+    default: 50-steadydb-oom.conf
+  swap_file:
+    description:
+      - A swap file the role manages. When given, the module writes its C(.swap) unit
+        (named by C(systemd-escape --path)) with the drop-ins, in the same reload, and
+        returns RV(swap) - what the role's swap tasks act on (create, format, enable).
+        Not given - no swap unit.
+    type: path
+  swap_size_mb:
+    description:
+      - Size the swap file must have, in MiB; another size is reported as RV(swap.create).
+    type: int
+    default: 1024
+  managed:
+    description:
+      - The first words of the drop-ins' and the swap unit's header line.
+    type: str
+    default: Ansible managed
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Runs every check of the real run (settings, unit, C(systemd-analyze verify) of each
+        drop-in that would change) and fails where it would; writes and reloads nothing.
+      - RV(apply) is predicted from the unit as read and the new drop-in's values, since
+        systemd has not been reloaded.
+  diff_mode:
+    support: full
+    details: One diff per drop-in that changes.
+  platform:
+    support: partial
+    platforms: posix
+    details: Linux with systemd as the service manager only; fails elsewhere (no
+      C(/run/systemd/system)).
+notes:
+  - The drop-in text is the same, byte for byte, as the role's templates wrote before
+    this module (with O(managed) the default C(ansible_managed) text).
+  - The app units' drop-in is verified against a stub service (an app unit may not exist
+    yet); a template unit is never listed in RV(app_restart).
+'''
+
+EXAMPLES = r'''
+- name: Write the server's and the app units' drop-ins, reload systemd when they changed
+  mysql_unit_apply:
+    settings: "{{ steadydb_plan.systemd }}"
+    app_oom: true
+    app_units: [gunicorn.service, rq-worker@.service]
+  register: unit
+
+- name: Restart the server when the new LimitNOFILE needs it
+  ansible.builtin.systemd_service:
+    name: "{{ unit.unit.name }}"
+    state: restarted
+  when: unit.apply.limit_nofile_restart and unit.apply.active
+'''
+
+RETURN = r'''
+unit:
+  description: The server's unit as read before anything changed (see C(mysql_unit_info)).
+  returned: success
+  type: dict
+dropin:
+  description: Path of the server's drop-in.
+  returned: success
+  type: str
+  sample: /etc/systemd/system/mariadb.service.d/50-steadydb.conf
+settings:
+  description:
+    - What the drop-ins write - the checked plan settings with RV(limit_nofile) and, with
+      O(restart_from_packaged), RV(restart_policy)'s values.
+  returned: success
+  type: dict
+  sample: {Restart: on-failure, RestartSec: "2", RestartPreventExitStatus: "1 2 3 4 5 6 7 9 10 12 13",
+           StartLimitIntervalSec: 300, StartLimitBurst: 4, LimitNOFILE: "32768",
+           TimeoutStopSec: 900, OOMScoreAdjust: -600, app_OOMScoreAdjust: 300}
+checked_settings:
+  description: O(settings) checked and completed (as C(mysql_unit_info) returns them).
+  returned: success
+  type: dict
+dropin_changed:
+  description: The server's drop-in content changed (or would).
+  returned: success
+  type: bool
+app_dropins_changed:
+  description: App units whose drop-in content changed (or would).
+  returned: success
+  type: list
+  elements: str
+app_restart:
+  description: Those of RV(app_dropins_changed) that run now and are not template units.
+  returned: success
+  type: list
+  elements: str
+reloaded:
+  description: Whether systemd was (or would be) reloaded.
+  returned: success
+  type: bool
+limit_nofile:
+  description: The C(LimitNOFILE) written and where a higher value was kept from (see C(mysql_unit_info)).
+  returned: success
+  type: dict
+restart_policy:
+  description: C(RestartSec) and the start limit, and how they were found (see C(mysql_unit_info)).
+  returned: success
+  type: dict
+apply:
+  description: What the running server still lacks after the drop-in change.
+  returned: success
+  type: dict
+  contains:
+    active:
+      description: Whether the server runs.
+      type: bool
+    main_pid:
+      description: Its PID (0 when stopped).
+      type: int
+    limit_nofile_changed:
+      description: The unit's C(LimitNOFILE) changed.
+      type: bool
+    limit_nofile_restart:
+      description: A restart would raise the running server's open files limit.
+      type: bool
+    limit_nofile_reason:
+      description: Why, or why not (empty when the drop-in did not change).
+      type: str
+    oom_changed:
+      description: The unit's C(OOMScoreAdjust) changed.
+      type: bool
+swap:
+  description: The swap file and its unit, read after the reload.
+  returned: when O(swap_file) is given
+  type: dict
+  contains:
+    unit:
+      description: The C(.swap) unit's name.
+      type: str
+      sample: swapfile.swap
+    unit_path:
+      description: Its unit file.
+      type: str
+    unit_changed:
+      description: The unit file's content changed (or would).
+      type: bool
+    exists:
+      description: The swap file exists.
+      type: bool
+    create:
+      description: It is missing or of another size than O(swap_size_mb), so it must be (re)created.
+      type: bool
+    private:
+      description: It has mode 0600 and owner root.
+      type: bool
+    active:
+      description: The kernel uses it (C(/proc/swaps)).
+      type: bool
+    enabled:
+      description: The unit is enabled.
+      type: bool
+    started:
+      description: The unit is active.
+      type: bool
+notes:
+  description: How the values were derived, one sentence each, for the play to print.
+  returned: success
+  type: list
+  elements: str
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.steadydb import systemd
+from ansible.module_utils.steadydb.option_tree import write_atomic
+from ansible.module_utils.steadydb.unit_dropin import UnitApply, UnitError
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            name=dict(type="str", default=""),
+            candidates=dict(type="list", elements="str", default=list(systemd.DEFAULT_CANDIDATES)),
+            settings=dict(type="dict", default={}),
+            fallbacks=dict(type="dict", default={}),
+            never_lower=dict(type="bool", default=True),
+            restart_from_packaged=dict(type="bool", default=True),
+            dropin_name=dict(type="str", default="50-steadydb.conf"),
+            verify=dict(type="bool", default=True),
+            app_oom=dict(type="bool", default=False),
+            app_units=dict(type="list", elements="str", default=[]),
+            app_dropin_name=dict(type="str", default="50-steadydb-oom.conf"),
+            swap_file=dict(type="path"),
+            swap_size_mb=dict(type="int", default=1024),
+            managed=dict(type="str", default="Ansible managed"),
+        ),
+        supports_check_mode=True,
+    )
+
+    def run(argv, environ_update=None):
+        return module.run_command(argv, environ_update=dict(
+            environ_update or {}, SYSTEMD_PAGER="", LC_ALL="C"))
+    stage = UnitApply(module.params, run, lambda path, text: write_atomic(module, path, text),
+                      check_mode=module.check_mode)
+    try:
+        result = stage.run()
+    except (UnitError, systemd.SystemdError) as exc:
+        module.fail_json(msg=str(exc), changed=stage.changed)
+    if stage.diff:
+        result["diff"] = stage.diff
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
