@@ -88,11 +88,10 @@ ALLOWED_SUFFIXES = tuple(s for s in _FORMAT.ENV_KEY_SUFFIXES if s not in _FORMAT
 def managed_block(text, name):
     """The lines strictly between app ``name``'s markers, or None without a complete block."""
     markers = _FORMAT.env_markers(name)
-    lines = [line.strip() for line in text.splitlines()]
-    if lines.count(markers["begin"]) != 1 or lines.count(markers["end"]) != 1:
+    parts = _FORMAT.env_split(text, (), markers["begin"], markers["end"])
+    if parts["problem"] or not parts["had_block"]:
         return None
-    begin, end = lines.index(markers["begin"]), lines.index(markers["end"])
-    return lines[begin + 1:end] if begin < end else None
+    return [line.strip() for line in parts["inside"]]
 
 
 def env_settings(text, name, prefix="DB_", url_var="DATABASE_URL"):

@@ -45,6 +45,51 @@ options:
           - A secret file that exists must be a regular file (a symlink is refused).
         type: dict
         default: {}
+      env_blocks:
+        description:
+          - Managed blocks merged into env files that the deploy also writes to. The file
+            keeps the deploy's lines before and after the block; the block replaces the
+            lines between its markers (or is appended when the file has none). The merge
+            reads the file on the host, in this call.
+          - An env file is refused (nothing is written, for any tree) when its markers are
+            broken (a start line without an end line, two start lines, an end line alone)
+            or when a line outside the block sets one of O(trees[].env_blocks[].managed_keys)
+            (both would be read, and readers disagree on which wins).
+          - Like O(trees[].secret_files), the text never shows; the diff is the file's
+            unified diff with every value masked except those of O(trees[].env_blocks[].shown_keys).
+        type: list
+        elements: dict
+        default: []
+        suboptions:
+          name:
+            description: The env file, as a path relative to O(trees[].dest) (C(shop.env)).
+            type: str
+            required: true
+          block:
+            description:
+              - The block's text, its first line O(trees[].env_blocks[].begin_marker) and
+                its last line O(trees[].env_blocks[].end_marker) (so the next run finds it).
+              - It holds secrets.
+            type: str
+            required: true
+          begin_marker:
+            description: The line that starts the block.
+            type: str
+            required: true
+          end_marker:
+            description: The line that ends the block.
+            type: str
+            required: true
+          managed_keys:
+            description: The keys the block sets; no line outside the block may set them.
+            type: list
+            elements: str
+            default: []
+          shown_keys:
+            description: The keys whose values the diff shows; every other value is masked.
+            type: list
+            elements: str
+            default: []
       owner:
         description: Owner of the files and of the directories created; unset leaves it alone.
         type: str
@@ -65,7 +110,10 @@ attributes:
     details: Checks everything and reports which files would change; writes nothing.
   diff_mode:
     support: full
-    details: The diff shows the text of the files that change, except secret files, which are named only.
+    details:
+      - The diff shows the text of the files that change, except secret files, which are
+        named only, and env files with a managed block, whose values are masked but those
+        of O(trees[].env_blocks[].shown_keys).
   platform:
     support: full
     platforms: posix
@@ -73,7 +121,8 @@ attributes:
 notes:
   - The task carries the secret files' text in its arguments; use C(no_log) on it.
 seealso:
-  - module: steadydb.mysql.app_files_info
+  - module: ansible.builtin.blockinfile
+    description: Manages a marked block in one file, one round trip per file.
 '''
 
 EXAMPLES = r'''
@@ -89,8 +138,13 @@ EXAMPLES = r'''
         mode: "0644"
         directory_mode: "0755"
       - dest: /etc/shop
-        secret_files:
-          shop.env: "{{ rendered_env }}"
+        env_blocks:
+          - name: shop.env
+            block: "{{ rendered_block }}"
+            begin_marker: "# BEGIN shop"
+            end_marker: "# END shop"
+            managed_keys: [DB_HOST, DB_PASSWORD]
+            shown_keys: [DB_HOST]
         owner: shop
         group: shop
         mode: "0600"
@@ -120,6 +174,14 @@ TREE_OPTIONS = dict(
     dest=dict(type="path", required=True),
     files=dict(type="dict", default={}),
     secret_files=dict(type="dict", default={}, no_log=True),
+    env_blocks=dict(type="list", elements="dict", default=[], options=dict(
+        name=dict(type="str", required=True),
+        block=dict(type="str", required=True, no_log=True),
+        begin_marker=dict(type="str", required=True),
+        end_marker=dict(type="str", required=True),
+        managed_keys=dict(type="list", elements="str", default=[], no_log=False),
+        shown_keys=dict(type="list", elements="str", default=[], no_log=False),
+    )),
     owner=dict(type="str"),
     group=dict(type="str"),
     mode=dict(type="raw"),

@@ -5,20 +5,23 @@
 
 The django_db_settings role used to make one round trip per app and per file kind
 (stat, slurp, template, copy: about eight per app on a rerun, 1.3-2.5 s each over the
-podman connection). Now it makes two per host: ``app_files_info`` reads what the
-controller must check (``read_paths``), ``app_files`` writes every file of every app
-(``plan_trees`` then ``write_trees``).
+podman connection). Now it makes one per host: ``app_files`` checks and writes every
+file of every app (``plan_trees`` then ``write_trees``). The env files are merged here,
+on the host, so that no call has to read them first.
 
-A tree is ``{dest, files, secret_files, owner, group, mode, directory_mode}``: ``dest``
-is an existing directory (never created here), ``files`` and ``secret_files`` map a
-relative path (``a/b.py``) to its text. Only the directories under ``dest`` that the
-relative paths need are created. Secret files never show their content in a diff.
+A tree is ``{dest, files, secret_files, env_blocks, owner, group, mode, directory_mode}``:
+``dest`` is an existing directory (never created here), ``files`` and ``secret_files`` map
+a relative path (``a/b.py``) to its text, ``env_blocks`` are managed blocks merged into
+an env file the deploy also writes to (``env_block``). Only the directories under ``dest``
+that the relative paths need are created. Secret files never show their content in a
+diff; an env file's diff shows only the values of its ``shown_keys``.
 """
-import base64
 import grp
 import os
 import pwd
 import stat
+
+from ansible.module_utils.steadydb import env_block
 
 FORBIDDEN_PARTS = ("", ".", "..")
 
@@ -68,36 +71,11 @@ def changed_files(dest, files):
                   if differs(os.path.join(dest, path), content))
 
 
-# --- the read call ---------------------------------------------------------------------
-
 def _lstat(path):
     try:
         return os.lstat(path)
     except OSError:
         return None
-
-
-def read_paths(directories, files):
-    """What the controller checks before writing, without following symlinks.
-
-    ``{"directories": {path: {exists, isdir}}, "files": {path: {exists, isreg, content}}}``;
-    ``content`` is the base64 of a regular file's bytes (None otherwise): it may hold
-    secrets, the task that reads it is no_log.
-    """
-    found = {"directories": {}, "files": {}}
-    for path in directories:
-        st = _lstat(path)
-        found["directories"][path] = {"exists": st is not None,
-                                      "isdir": st is not None and stat.S_ISDIR(st.st_mode)}
-    for path in files:
-        st = _lstat(path)
-        isreg = st is not None and stat.S_ISREG(st.st_mode)
-        content = None
-        if isreg:
-            with open(path, "rb") as handle:
-                content = base64.b64encode(handle.read()).decode("ascii")
-        found["files"][path] = {"exists": st is not None, "isreg": isreg, "content": content}
-    return found
 
 
 # --- the write call --------------------------------------------------------------------
@@ -156,8 +134,9 @@ def plan_trees(trees):
             continue
         dest = os.path.normpath(dest)
         if not os.path.isdir(dest):
-            problems.append("%s does not exist or is not a directory (it is never created here)"
-                            % dest)
+            problems.append("%s does not exist or is not a directory; it is never created here "
+                            "(its owner and mode are the deploy's to choose): create it in the "
+                            "deploy, or fix the path" % dest)
             continue
         try:
             uid, gid = _user_id(tree.get("owner")), _group_id(tree.get("group"))
@@ -167,10 +146,13 @@ def plan_trees(trees):
             continue
         attrs = {"owner": tree.get("owner") or None, "group": tree.get("group") or None,
                  "mode": tree.get("mode")}
-        entries = [(rel, text, False) for rel, text in sorted((tree.get("files") or {}).items())]
-        entries += [(rel, text, True) for rel, text in sorted((tree.get("secret_files") or {}).items())]
+        entries = [(rel, text, False, None) for rel, text in sorted((tree.get("files") or {}).items())]
+        entries += [(rel, text, True, None)
+                    for rel, text in sorted((tree.get("secret_files") or {}).items())]
+        entries += [(block.get("name"), block.get("block"), True, block)
+                    for block in tree.get("env_blocks") or []]
         relative = []
-        for rel, text, secret in entries:
+        for rel, text, secret, block in entries:
             try:
                 check_relative(rel)
             except ValueError as exc:
@@ -189,11 +171,17 @@ def plan_trees(trees):
                                        (stat.S_ISLNK(st.st_mode) and not secret)):
                 problems.append("%s exists but is not a regular file" % path)
                 continue
+            entry = {"path": path, "text": text, "secret": secret, "attrs": attrs}
+            if block is not None:
+                refused = _merge_block(entry, block)
+                if refused:
+                    problems.append("%s: %s" % (path, refused))
+                    continue
             problem = _ownership_problem(path, st, uid, gid)
             if problem:
                 problems.append(problem)
             relative.append(rel)
-            files.append({"path": path, "text": text, "secret": secret, "attrs": attrs})
+            files.append(entry)
         dir_attrs = dict(attrs, mode=tree.get("directory_mode"))
         for rel in directories_of(relative):
             path = os.path.join(dest, rel)
@@ -210,8 +198,33 @@ def plan_trees(trees):
     return {"files": files, "directories": directories}, problems
 
 
+def _merge_block(entry, block):
+    """Merge ``block`` (an ``env_blocks`` item) into the env file of ``entry``, in place:
+    ``entry["text"]`` becomes the whole new file, ``entry["masked"]`` what its diff may
+    show. Returns why the file is refused ("" when it is not)."""
+    begin, end = block.get("begin_marker"), block.get("end_marker")
+    lines = [line.strip() for line in entry["text"].splitlines()]
+    if not (begin and end and lines and lines[0] == begin and lines[-1] == end
+            and lines.count(begin) == 1 and lines.count(end) == 1):
+        # Without its markers the block could not be found on the next run: it would be
+        # added again instead of replaced.
+        return "the block must start with its begin_marker line and end with its end_marker line"
+    before = read_bytes(entry["path"])
+    old = "" if before is None else before.decode("utf-8", "surrogateescape")
+    parts = env_block.split(old, block.get("managed_keys") or [], begin, end)
+    refused = env_block.refusal(parts)
+    if not refused:
+        entry["text"] = env_block.merged(parts, entry["text"])
+        entry["masked"] = {"old": old, "shown_keys": block.get("shown_keys") or []}
+    return refused
+
+
 def file_diff(entry):
-    """The diff of one file that changes: its text, or for a secret file only its name."""
+    """The diff of one file that changes: its text; for an env file with a managed
+    block, its diff with the values masked; for another secret file, only its name."""
+    if entry.get("masked"):
+        return {"prepared": env_block.masked_diff(entry["masked"]["old"], entry["text"],
+                                                  entry["masked"]["shown_keys"], entry["path"])}
     if entry["secret"]:
         return {"prepared": "%s: content changes (secret, not shown)" % entry["path"]}
     before = read_bytes(entry["path"])

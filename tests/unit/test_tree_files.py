@@ -1,6 +1,6 @@
-"""The read and write functions behind app_files_info and app_files (the app stage in two
-module calls), on a temporary directory, without Ansible."""
-import base64
+"""The functions behind app_files (the app stage in one module call: check every
+target, merge the env files' managed blocks, write), on a temporary directory, without
+Ansible."""
 import json
 import os
 import stat
@@ -9,8 +9,7 @@ import pytest
 
 from ansible.module_utils.steadydb import tree_files
 from ansible.module_utils.steadydb.tree_files import (WriteError, changed_files, check_relative,
-                                                       directories_of, plan_trees, read_paths,
-                                                       write_trees)
+                                                       directories_of, plan_trees, write_trees)
 
 
 @pytest.mark.parametrize("path", ["", "/etc/passwd", "../x.py", "a/../../x", "a//b", "./a",
@@ -282,28 +281,94 @@ def test_unknown_user_refused(tmp_path):
     assert len(problems) == 1 and "no such user 'no-such-user-steadydb'" in problems[0]
 
 
-# --- the read ---------------------------------------------------------------------------------
+# --- the env files' managed blocks, merged on the host ----------------------------------------
 
-def test_read_paths(tmp_path):
-    (tmp_path / "d").mkdir()
-    (tmp_path / "f").write_bytes(b"A='1'\n\xff")
-    (tmp_path / "envdir").mkdir()
-    os.symlink(str(tmp_path / "f"), str(tmp_path / "link"))
-    os.symlink(str(tmp_path / "d"), str(tmp_path / "dlink"))
-    found = read_paths([str(tmp_path / "d"), str(tmp_path / "f"), str(tmp_path / "none"),
-                        str(tmp_path / "dlink")],
-                       [str(tmp_path / "f"), str(tmp_path / "envdir"), str(tmp_path / "none"),
-                        str(tmp_path / "link")])
-    assert found["directories"] == {
-        str(tmp_path / "d"): {"exists": True, "isdir": True},
-        str(tmp_path / "f"): {"exists": True, "isdir": False},
-        str(tmp_path / "none"): {"exists": False, "isdir": False},
-        str(tmp_path / "dlink"): {"exists": True, "isdir": False}}
-    files = found["files"]
-    assert base64.b64decode(files[str(tmp_path / "f")]["content"]) == b"A='1'\n\xff"
-    assert files[str(tmp_path / "envdir")] == {"exists": True, "isreg": False, "content": None}
-    assert files[str(tmp_path / "none")] == {"exists": False, "isreg": False, "content": None}
-    assert files[str(tmp_path / "link")] == {"exists": True, "isreg": False, "content": None}
+BEGIN, END = "# BEGIN steadydb app=web", "# END steadydb app=web"
+
+
+def env_tree(root, block_lines=("DB_HOST='db1'", "DB_PASSWORD='hunter2'"), **extra):
+    etc = root / "etc"
+    etc.mkdir(exist_ok=True)
+    block = "\n".join((BEGIN,) + tuple(block_lines) + (END,)) + "\n"
+    return {"dest": str(etc), "mode": "0600", "env_blocks": [dict({
+        "name": "app.env", "block": block, "begin_marker": BEGIN, "end_marker": END,
+        "managed_keys": ["DB_HOST", "DB_PASSWORD"], "shown_keys": ["DB_HOST"]}, **extra)]}
+
+
+def write_plan(trees, check_mode=False, diff=False):
+    plan, problems = plan_trees(trees)
+    assert problems == []
+    return write_trees(plan, atomic_write, set_attributes, check_mode=check_mode, diff=diff)
+
+
+def test_env_block_is_merged_into_the_deploys_lines(tmp_path):
+    tree = env_tree(tmp_path)
+    env = tmp_path / "etc" / "app.env"
+    env.write_text("SECRET_KEY='s'\n%s\nDB_HOST='old'\n%s\nWORKERS=4\n" % (BEGIN, END))
+    changed, written, _, _ = write_plan([tree])
+    assert changed and written == [str(env)]
+    assert env.read_text() == ("SECRET_KEY='s'\n%s\nDB_HOST='db1'\nDB_PASSWORD='hunter2'\n%s\nWORKERS=4\n"
+                               % (BEGIN, END))
+    assert mode_of(env) == "0o600"
+    # A rerun finds its block and changes nothing.
+    assert write_plan([tree])[:2] == (False, [])
+
+
+def test_env_block_appended_to_a_file_without_one_or_a_new_file(tmp_path):
+    tree = env_tree(tmp_path)
+    write_plan([tree])
+    env = tmp_path / "etc" / "app.env"
+    assert env.read_text() == "%s\nDB_HOST='db1'\nDB_PASSWORD='hunter2'\n%s\n" % (BEGIN, END)
+    env.write_text("A=1\n")
+    write_plan([tree])
+    assert env.read_text().startswith("A=1\n%s\n" % BEGIN)
+
+
+@pytest.mark.parametrize("text, why", [
+    ("S=1\nexport DB_HOST=x\n", "sets keys that steadydb manages outside its block: DB_HOST (line 2). "
+                                 "Remove those lines (the block will carry the values) and run again"),
+    ("%s\nDB_HOST=x\n" % BEGIN, "the env file has a steadydb block start line but no end line"),
+    ("%s\n%s\n%s\n%s\n" % (BEGIN, END, BEGIN, END), "the env file has more than one steadydb block start line"),
+    ("%s\n" % END, "the env file has a steadydb block end line without a start line"),
+])
+def test_env_file_that_would_lose_or_shadow_a_key_refuses_every_tree(tmp_path, text, why):
+    trees = app_trees(tmp_path, "good") + [env_tree(tmp_path)]
+    env = tmp_path / "etc" / "app.env"
+    env.write_text(text)
+    plan, problems = plan_trees(trees)
+    assert problems == ["%s: %s" % (env, why)]
+    assert env.read_text() == text
+    assert every_file(tmp_path) == ["etc/app.env"]
+
+
+@pytest.mark.parametrize("block_lines", [("DB_HOST=x",), ("DB_HOST=x", END), (BEGIN, "DB_HOST=x")])
+def test_block_without_its_markers_refused(tmp_path, block_lines):
+    # Without its markers the next run could not find the block: it would add another.
+    tree = env_tree(tmp_path)
+    tree["env_blocks"][0]["block"] = "\n".join(block_lines) + "\n"
+    _, problems = plan_trees([tree])
+    assert problems == ["%s: the block must start with its begin_marker line and end with its "
+                        "end_marker line" % (tmp_path / "etc" / "app.env")]
+
+
+def test_env_diff_masks_every_value_but_the_shown_keys(tmp_path):
+    tree = env_tree(tmp_path)
+    env = tmp_path / "etc" / "app.env"
+    env.write_text("REDIS='deploy-secret'\n%s\nDB_HOST='old'\nDB_PASSWORD='old-pw'\n%s\n" % (BEGIN, END))
+    changed, _, _, diffs = write_plan([tree], check_mode=True, diff=True)
+    assert changed and env.read_text().startswith("REDIS='deploy-secret'")
+    assert diffs == [{"prepared": "\n".join([
+        "--- %s (before)" % env, "+++ %s (after)" % env, "@@ -2,4 +2,4 @@", " %s" % BEGIN,
+        "-DB_HOST='old'", "-DB_PASSWORD=********", "+DB_HOST='db1'", "+DB_PASSWORD=********", " %s" % END])}]
+    assert "hunter2" not in json.dumps(diffs) and "old-pw" not in json.dumps(diffs)
+
+
+def test_symlinked_env_file_refused(tmp_path):
+    tree = env_tree(tmp_path)
+    (tmp_path / "elsewhere").write_text("X=1\n")
+    os.symlink(str(tmp_path / "elsewhere"), str(tmp_path / "etc" / "app.env"))
+    _, problems = plan_trees([tree])
+    assert problems == ["%s exists but is not a regular file" % (tmp_path / "etc" / "app.env")]
 
 
 # --- the modules, in-process ------------------------------------------------------------------
@@ -347,12 +412,17 @@ def test_module_writes_reports_and_hides_secrets(tmp_path, capsys, monkeypatch):
     assert not result["changed"] and result["changed_files"] == []
 
 
-def test_info_module(tmp_path, capsys, monkeypatch):
-    import app_files_info
-    (tmp_path / "a.env").write_text("X=1\n")
-    result = run_module(app_files_info, {"directories": [str(tmp_path)],
-                                         "files": [str(tmp_path / "a.env")],
-                                         "_ansible_check_mode": True}, capsys, monkeypatch)
-    assert result["changed"] is False
-    assert result["directories"] == {str(tmp_path): {"exists": True, "isdir": True}}
-    assert base64.b64decode(result["files"][str(tmp_path / "a.env")]["content"]) == b"X=1\n"
+def test_module_merges_env_blocks_and_hides_the_block(tmp_path, capsys, monkeypatch):
+    import app_files
+    tree = env_tree(tmp_path)
+    env = tmp_path / "etc" / "app.env"
+    env.write_text("REDIS='deploy-secret'\n")
+    result = run_module(app_files, {"trees": [tree], "_ansible_diff": True}, capsys, monkeypatch)
+    assert result["changed"] and result["changed_files"] == [str(env)]
+    assert env.read_text() == "REDIS='deploy-secret'\n" + tree["env_blocks"][0]["block"]
+    assert "+DB_HOST='db1'" in result["diff"][0]["prepared"]
+    assert "hunter2" not in json.dumps(result) and "deploy-secret" not in json.dumps(result)
+    env.write_text("DB_PASSWORD=x\n")
+    result = run_module(app_files, {"trees": [tree]}, capsys, monkeypatch)
+    assert result["failed"] and "Refused, nothing was written" in result["msg"]
+    assert "DB_PASSWORD (line 1)" in result["msg"] and env.read_text() == "DB_PASSWORD=x\n"

@@ -15,7 +15,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import base64
 import difflib
 import importlib.util
 import os
@@ -43,6 +42,21 @@ def _load_envfile():
 
 ENVFILE = _load_envfile()
 
+# The managed block's rules (split, merge, masked diff), shared with the app_files module
+# that merges the block on the host.
+_ENV_BLOCK = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir, os.pardir,
+                          "module_utils", "steadydb", "env_block.py")
+
+
+def _load_env_block():
+    spec = importlib.util.spec_from_file_location("steadydb_env_block", _ENV_BLOCK)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+ENV_BLOCK = _load_env_block()
+
 # The keys of the managed block, in the order written, after the app's env_prefix (DB_),
 # then the URL variable (database_url_var, DATABASE_URL). Defined here once: the role
 # writes them (env_block), refuses them outside its block (env_split), and the audit
@@ -53,7 +67,6 @@ ENV_KEY_SUFFIXES = ("HOST", "PORT", "NAME", "USER", "PASSWORD", "CONN_MAX_AGE", 
 SECRET_SUFFIXES = ("PASSWORD",)
 BEGIN_MARKER = "# BEGIN steadydb django_db_settings app=%s"
 END_MARKER = "# END steadydb django_db_settings app=%s"
-_ASSIGN = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
 
 
 def env_quote(value):
@@ -227,60 +240,15 @@ def env_block(app, password):
 
 
 def env_split(text, managed_keys, begin_marker, end_marker):
-    """Split an existing env file around the managed block.
+    """Split an existing env file around the managed block (module_utils/steadydb/env_block.py
+    ``split``: ``before``, ``inside``, ``after``, ``had_block``, ``conflicts``, ``problem``)."""
+    return ENV_BLOCK.split(text, managed_keys, begin_marker, end_marker)
 
-    Returns a dict: ``before`` and ``after`` (the deploy's own lines, kept verbatim),
-    ``had_block``, ``conflicts`` (list of "KEY (line N)" for lines outside the block
-    that set a key the block manages) and ``problem`` (a sentence, or "").
-    """
-    text = text or ""
-    lines = text.splitlines()
-    before, after, inside = [], [], []
-    state = "before"
-    problem = ""
-    for line in lines:
-        stripped = line.strip()
-        if stripped == begin_marker:
-            if state != "before":
-                problem = "the env file has more than one steadydb block start line"
-                break
-            state = "inside"
-            continue
-        if stripped == end_marker:
-            if state != "inside":
-                problem = "the env file has a steadydb block end line without a start line"
-                break
-            state = "after"
-            continue
-        {"before": before, "inside": inside, "after": after}[state].append(line)
-    if not problem and state == "inside":
-        problem = "the env file has a steadydb block start line but no end line"
-    # Lines outside the block that set a key the block manages: both would be read,
-    # and the consumers disagree on which wins (shell and systemd: the last one,
-    # django-environ: the first one). Refuse instead of guessing.
-    managed = set(managed_keys)
-    conflicts = []
-    state = "before"
-    for number, line in enumerate(lines, 1):
-        stripped = line.strip()
-        if stripped == begin_marker:
-            state = "inside"
-            continue
-        if stripped == end_marker:
-            state = "after"
-            continue
-        if state == "inside":
-            continue
-        match = _ASSIGN.match(line)
-        if match and match.group(1) in managed:
-            conflicts.append("%s (line %d)" % (match.group(1), number))
-    return {
-        "before": "\n".join(before),
-        "after": "\n".join(after),
-        "had_block": begin_marker in (line.strip() for line in lines),
-        "conflicts": conflicts,
-        "problem": problem,
-    }
+
+def env_shown_keys(prefix):
+    """The keys of the managed block whose values a diff may show: every one but the
+    secrets (the password, and the URL variable, which holds it)."""
+    return [prefix + suffix for suffix in ENV_KEY_SUFFIXES if suffix not in SECRET_SUFFIXES]
 
 
 # --- the app list, checked against the plan (was checked.json.j2) ---------------------
@@ -502,164 +470,67 @@ def check_apps(apps, plan, defaults, passwords):
     return out
 
 
-MASK = "********"
-
-
-def _masked(line, shown_keys):
-    """``line`` with its value hidden unless its key is one of ``shown_keys``."""
-    match = _ASSIGN.match(line)
-    if not match:
-        # A comment, a blank line or a marker; anything else (a continuation line of a
-        # multi-line value, say) may be part of a secret.
-        stripped = line.strip()
-        return line if not stripped or stripped.startswith("#") else MASK
-    if match.group(1) in shown_keys:
-        return line
-    return line[:match.end()] + MASK
-
-
 def env_masked_diff(old_text, new_text, app, path="env file"):
     """A unified diff of an env file with every value hidden but the plan's settings.
 
     Shown in clear: the non-secret keys of the app's managed block (HOST, PORT, NAME,
     USER, CONN_MAX_AGE, ...). Hidden: the password, the URL variable (it holds the
-    password) and every line of the deploy's own (REDIS_PASS, SENTRY_DSN, ...). The diff
-    is made from the real texts, then masked, so a changed password still shows as a
-    changed line: ``-DB_PASSWORD=********`` / ``+DB_PASSWORD=********``. Returns the
-    diff as one text ("" when nothing changes), shown as a block by the YAML callback.
+    password) and every line of the deploy's own (REDIS_PASS, SENTRY_DSN, ...). A changed
+    password still shows as a changed line: ``-DB_PASSWORD=********`` /
+    ``+DB_PASSWORD=********`` (module_utils/steadydb/env_block.py ``masked_diff``).
     """
-    prefix = app["env_prefix"]
-    shown = set(prefix + suffix for suffix in ENV_KEY_SUFFIXES if suffix not in SECRET_SUFFIXES)
-    old_lines = (old_text or "").splitlines()
-    new_lines = (new_text or "").splitlines()
-    out = []
-    for line in difflib.unified_diff(old_lines, new_lines, "%s (before)" % path,
-                                     "%s (after)" % path, n=1, lineterm=""):
-        if line.startswith(("---", "+++", "@@")):
-            out.append(line)
-        else:
-            out.append(line[0] + _masked(line[1:], shown))
-    return "\n".join(out)
+    return ENV_BLOCK.masked_diff(old_text, new_text, env_shown_keys(app["env_prefix"]), path)
 
 
-# --- the stage: what the read call found, checked, and the files to write ------------------
+# --- the stage: the files to write ------------------------------------------------------
 
 ENV_TEMPLATE = "env.j2"
 TEMPLATE_SUFFIX = ".j2"
 ENV_MODE = "0600"
 
 
-def _found_text(entry):
-    """The text of a file read by app_files_info (base64), "" when there is none."""
-    content = (entry or {}).get("content")
-    if content is None:
-        return ""
-    return base64.b64decode(content).decode("utf-8", "surrogateescape")
+def app_stage(apps, rendered, sources, worker, code_mode, dir_mode):
+    """Lay out every file of every app as the trees of the app_files module.
 
+    ``apps``: the checked apps (check_apps); ``rendered``: one dict per app of template
+    name to text (the steadydb_app_render lookup), ``env.j2`` the env file's managed
+    block, every other ``NAME.j2`` the file NAME in settings_dir; ``sources``: the helper
+    package (relative path to text); ``worker``: steadydb_worker.py's text.
 
-def app_targets(apps):
-    """What the read call (app_files_info) looks at: the settings and env-file
-    directories (each once, settings first) and the env files."""
-    directories = []
-    for path in [app["settings_dir"] for app in apps] + [app["env_dir"] for app in apps]:
-        if path not in directories:
-            directories.append(path)
-    return {"directories": directories, "files": [app["env_file"] for app in apps]}
-
-
-def _target_problems(apps, found):
-    """``(problems, old)``: the problems of the targets, in the order the role checks
-    them (missing directories, then env files that are not regular files, then env files
-    whose lines the merge would lose or shadow; only the first kind found is reported),
-    and per app name its env file's old text and env_split of it."""
-    directories = found.get("directories") or {}
-    wanted = app_targets(apps)["directories"]
-    state = dict((path, directories.get(path) or {}) for path in wanted)
-    missing = ([path for path in wanted if not state[path].get("exists")]
-               + [path for path in wanted if state[path].get("exists") and not state[path].get("isdir")])
-    if missing:
-        return [("django_db_settings: these directories do not exist or are not directories: %s. "
-                 "The role does not create them (it cannot guess their owner and mode): create "
-                 "them in the deploy, or fix settings_dir / env_file." % ", ".join(missing))], {}
-    files = found.get("files") or {}
-    irregular = ["django_db_settings: %s exists but is not a regular file" % app["env_file"]
-                 for app in apps
-                 if (files.get(app["env_file"]) or {}).get("exists")
-                 and not (files.get(app["env_file"]) or {}).get("isreg")]
-    if irregular:
-        return irregular, {}
-    old, problems = {}, []
-    for app in apps:
-        text = _found_text(files.get(app["env_file"]))
-        merge = env_split(text, app["env_keys"], app["begin_marker"], app["end_marker"])
-        old[app["name"]] = (text, merge)
-        if merge["problem"] or merge["conflicts"]:
-            problems.append(
-                "django_db_settings: app '%s': %s: %s; nothing was written."
-                % (app["name"], app["env_file"], merge["problem"] or (
-                    "sets keys that steadydb manages outside its block: %s. Remove those lines "
-                    "(the block will carry the values) and run again" % ", ".join(merge["conflicts"]))))
-    return problems, old
-
-
-def env_text(merge, block):
-    """The whole env file: the deploy's lines before the block, the block, the lines after."""
-    text = merge["before"] + "\n" if merge["before"] else ""
-    text += block.rstrip("\n") + "\n"
-    return text + (merge["after"] + "\n" if merge["after"] else "")
-
-
-def app_stage(apps, found, rendered, sources, worker, code_mode, dir_mode):
-    """Check what the read call found and lay out every file of every app.
-
-    ``apps``: the checked apps (check_apps); ``found``: the result of app_files_info
-    (``directories``, ``files`` with base64 ``content``); ``rendered``: one dict per app
-    of template name to text (the steadydb_app_render lookup), ``env.j2`` the env
-    file's block, every other ``NAME.j2`` the file NAME in settings_dir; ``sources``:
-    the helper package (relative path to text); ``worker``: steadydb_worker.py's text.
-
-    Returns ``{"problems": [...], "trees": [...], "env": [...]}``: the trees for the
-    app_files module (empty when there is a problem), and per env file its old and new
-    text for the masked diff. Holds secrets: the task that keeps it is no_log.
+    Returns ``{"trees": [...]}``. The targets are checked and the env files merged by
+    app_files on the host, in the call that writes them (nothing is read first). Holds
+    secrets: the task that keeps it is no_log.
     """
-    problems, old = _target_problems(apps, found)
-    out = {"problems": problems, "trees": [], "env": []}
-    if problems:
-        return out
+    trees = []
     for app, texts in zip(apps, rendered):
         files = dict(("steadydb_app/" + path, text) for path, text in sources.items())
         files["steadydb_worker.py"] = worker
         for name, text in texts.items():
             if name != ENV_TEMPLATE:
                 files[name[:-len(TEMPLATE_SUFFIX)] if name.endswith(TEMPLATE_SUFFIX) else name] = text
-        old_text, merge = old[app["name"]]
-        new_text = env_text(merge, texts[ENV_TEMPLATE])
         owner = {"owner": app["owner"], "group": app["group"]}
-        out["trees"].append(dict(owner, dest=app["settings_dir"], files=files, mode=code_mode,
-                                 directory_mode=dir_mode))
-        out["trees"].append(dict(owner, dest=app["env_dir"], mode=ENV_MODE,
-                                 secret_files={os.path.basename(app["env_file"]): new_text}))
-        out["env"].append({"path": app["env_file"], "env_prefix": app["env_prefix"],
-                           "old": old_text, "new": new_text})
-    return out
+        trees.append(dict(owner, dest=app["settings_dir"], files=files, mode=code_mode,
+                          directory_mode=dir_mode))
+        trees.append(dict(owner, dest=app["env_dir"], mode=ENV_MODE, env_blocks=[{
+            "name": os.path.basename(app["env_file"]), "block": texts[ENV_TEMPLATE],
+            "begin_marker": app["begin_marker"], "end_marker": app["end_marker"],
+            "managed_keys": app["env_keys"], "shown_keys": env_shown_keys(app["env_prefix"])}]))
+    return {"trees": trees}
 
 
-def app_files_diff(result, env):
-    """What the app_files call changed (or would change), as one text for --diff.
-
-    Code files: their unified diff (from the module's diff). Env files: only the
-    masked diff (env_masked_diff), never their text."""
+def app_files_diff(result):
+    """What the app_files call changed (or would change), as one text for --diff: each
+    code file's unified diff, each env file's diff with its secrets masked (made by the
+    module), never a secret's text."""
     parts = []
     for entry in (result or {}).get("diff") or []:
-        if "before_header" not in entry:
-            continue  # a secret file, named only; its masked diff follows
-        parts.append("\n".join(difflib.unified_diff(
-            (entry.get("before") or "").splitlines(), (entry.get("after") or "").splitlines(),
-            "%s (before)" % entry["before_header"], "%s (after)" % entry["after_header"], lineterm="")))
-    changed = set((result or {}).get("changed_files") or [])
-    for item in env or []:
-        if item["path"] in changed:
-            parts.append(env_masked_diff(item["old"], item["new"], item, item["path"]))
+        if "before_header" in entry:
+            parts.append("\n".join(difflib.unified_diff(
+                (entry.get("before") or "").splitlines(), (entry.get("after") or "").splitlines(),
+                "%s (before)" % entry["before_header"], "%s (after)" % entry["after_header"],
+                lineterm="")))
+        else:
+            parts.append(entry.get("prepared") or "")
     return "\n".join(part for part in parts if part)
 
 
@@ -681,7 +552,6 @@ class FilterModule(object):
             "steadydb_env_block": env_block,
             "steadydb_env_masked_diff": env_masked_diff,
             "steadydb_check_apps": check_apps,
-            "steadydb_app_targets": app_targets,
             "steadydb_app_stage": app_stage,
             "steadydb_app_files_diff": app_files_diff,
         }
