@@ -101,3 +101,14 @@ def test_flags_read_as_ansible_reads_bool(value, expected):
 def test_a_flag_that_is_no_boolean_is_a_problem():
     problems = F.check_apps([app(connect_retry="maybe")], PLAN, DEFAULTS, [PASSWORD])["problems"]
     assert any("load_env_file and connect_retry must be true or false" in p for p in problems)
+
+
+def test_warning_for_a_password_some_readers_read_differently_names_readers_not_the_value():
+    odd = {"value": " it's a \"p@ss\" $HOME #1 \\ `x` ", "variable": "vault_web", "problem": ""}
+    out = F.check_apps([app()], PLAN, DEFAULTS, [odd])
+    assert out["warnings"] == [
+        "WARNING: app web: DB_PASSWORD is right for %s only: %s. Readers without steadydb_db.py read "
+        "DATABASE_URL instead (percent-encoded, right for every reader), or choose a password without "
+        "those characters." % (", ".join(out["apps"][0]["password_readers"]), out["apps"][0]["password_note"])]
+    assert "p@ss" not in repr(out["warnings"])
+    assert F.check_apps([app()], PLAN, DEFAULTS, [PASSWORD])["warnings"] == []

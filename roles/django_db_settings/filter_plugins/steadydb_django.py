@@ -314,11 +314,13 @@ def check_apps(apps, plan, defaults, passwords):
     ``defaults``: the role's defaults (driver, engine, init_command, charset,
     connect_retry, server_start_seconds). ``passwords``: one dict per entry from the
     ``steadydb_app_password`` lookup (value, variable, problem), in the same order.
-    Returns ``{"apps": [...], "secrets": {name: password}, "problems": [...]}``: every
-    problem names the app and the rule, never a password. The result holds the
-    passwords: the task that keeps it must be no_log.
+    Returns ``{"apps": [...], "secrets": {name: password}, "problems": [...],
+    "warnings": [...]}``: every problem names the app and the rule, never a password;
+    the warnings say which env-file readers read a password differently
+    (``password_warning``). The result holds the passwords: the task that keeps it must
+    be no_log.
     """
-    out = {"apps": [], "secrets": {}, "problems": []}
+    out = {"apps": [], "secrets": {}, "problems": [], "warnings": []}
     plan = _mapping(plan)
     plan_apps = _mapping(plan.get("apps"))
     restart_sec = _mapping(plan.get("systemd")).get("RestartSec")
@@ -467,7 +469,17 @@ def check_apps(apps, plan, defaults, passwords):
         if not password["problem"] and readers is not None:
             out["secrets"][name] = password["value"]
         out["problems"].extend(problems)
+    out["warnings"] = [password_warning(app) for app in out["apps"] if app["password_note"]]
     return out
+
+
+def password_warning(app):
+    """The warning for an app whose password some env-file readers read differently (its
+    ``password_note``); it names the readers, never the value."""
+    return ("WARNING: app %s: %sPASSWORD is right for %s only: %s. Readers without steadydb_db.py "
+            "read %s instead (percent-encoded, right for every reader), or choose a password "
+            "without those characters." % (app["name"], app["env_prefix"], ", ".join(app["password_readers"]),
+                                           app["password_note"], app["database_url_var"]))
 
 
 def env_masked_diff(old_text, new_text, app, path="env file"):
