@@ -181,6 +181,21 @@ def test_speed_ratios_from_side_by_side_runs():
     assert r["hosts3_vs_1_converge"] == 2.0 and r["hosts3_vs_1_rerun"] == 1.6
 
 
+def test_rerun_ratios_from_alternating_rounds_are_the_median_of_each_rounds_ratio():
+    # One noisy round (the second) moves a ratio of single runs, not the median of pairs.
+    sp = {"one_task_a": {"seconds": 4.0}, "rerun_1": {"seconds": 40.0},
+          "rerun_rounds": [{"a": 12.0, "b": 3.0}, {"a": 30.0, "b": 3.1}, {"a": 13.0, "b": 3.5}],
+          "rerun_3": {"seconds": 50.0}, "rerun_1_alone": {"seconds": 10.0},
+          "hosts_rounds": [{"a": 15.0, "b": 10.0}, {"a": 14.0, "b": None}]}
+    r = resilience.speed_ratios(sp)
+    assert r["rerun_vs_one_task"] == 4.0  # round ratios 4.0, 9.68, 3.71; single runs: 40 / 4 = 10
+    assert r["hosts3_vs_1_rerun"] == 1.5  # the incomplete round is left out
+    calls = []
+    rounds = resilience.paired_rounds(lambda: calls.append("a") or {"seconds": 2.0},
+                                      lambda: calls.append("b") or {"seconds": 1.0}, rounds=2)
+    assert calls == ["a", "b", "a", "b"] and rounds == [{"a": 2.0, "b": 1.0}] * 2
+
+
 def test_speed_ratios_missing_runs_are_none():
     r = resilience.speed_ratios({"converge_1": {"seconds": 30.0}, "rerun_1": {"seconds": 20}})
     assert r["one_task_s_median"] is None
