@@ -106,34 +106,6 @@ options:
     description: Set the variables that can change at runtime.
     type: bool
     default: true
-  accounts:
-    description: The per-account caps (the plan's C(server.user_limits)); empty sets none.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      user:
-        description: The user part of the account.
-        type: str
-        required: true
-      host:
-        description: The host part of the account.
-        type: str
-        default: "%"
-      max_user_connections:
-        description: The limit; C(0) means no per-account limit.
-        type: int
-        required: true
-      app:
-        description: The application the account belongs to (only used in messages).
-        type: str
-  on_missing_account:
-    description: Accounts of O(accounts) that do not exist. V(fail) fails before anything
-      is written, V(warn) warns, V(ignore) only lists them.
-    type: str
-    choices: [fail, warn, ignore]
-    default: warn
-    aliases: [on_missing]
   secret_variables:
     description: Further variable names whose values must never be printed.
     type: list
@@ -149,6 +121,7 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - files
   - steadydb_login
+  - steadydb_shared.accounts
 attributes:
   check_mode:
     support: full
@@ -235,6 +208,7 @@ restart_due:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.steadydb.accounts import accounts_argument_spec
 from ansible.module_utils.steadydb.connection import login_argument_spec
 from ansible.module_utils.steadydb.policy import policy_option
 from ansible.module_utils.steadydb.server_apply import run
@@ -259,13 +233,7 @@ def main():
         persist=dict(type="bool", default=False),
         preflight=dict(type="bool", default=True),
         apply_live=dict(type="bool", default=True),
-        accounts=dict(type="list", elements="dict", default=[], options=dict(
-            user=dict(type="str", required=True),
-            host=dict(type="str", default="%"),
-            max_user_connections=dict(type="int", required=True),
-            app=dict(type="str"),
-        )),
-        on_missing_account=policy_option("warn", aliases=["on_missing"]),
+        **accounts_argument_spec(),
         secret_variables=dict(type="list", elements="str", default=[], no_log=False),
         update_masked=dict(type="str", default="when_unset", choices=["when_unset", "always"]),
     )

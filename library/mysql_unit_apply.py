@@ -27,18 +27,6 @@ version_added: "0.4.0"
 author:
   - steadydb contributors (@steadydb)
 options:
-  name:
-    description:
-      - The server unit. Empty detects it from O(candidates).
-    type: str
-    default: ""
-  candidates:
-    description:
-      - Unit names to try in order when O(name) is empty; the first loaded one wins, by its
-        real name.
-    type: list
-    elements: str
-    default: [mariadb.service, mysql.service, mysqld.service]
   settings:
     description:
       - The plan's C(systemd) settings (possibly partial). Checked and completed before the
@@ -46,17 +34,6 @@ options:
         and nothing is written.
     type: dict
     default: {}
-  fallbacks:
-    description:
-      - Values for the keys O(settings) leaves out, over the planner's own defaults.
-    type: dict
-    default: {}
-  never_lower:
-    description:
-      - Keep the unit's and the running server's open files limit when it is higher than
-        the plan's (soft and hard separately). V(false) writes the plan's value.
-    type: bool
-    default: true
   restart_from_packaged:
     description:
       - Write C(RestartSec) and the start limit of RV(restart_policy) (never slower than the
@@ -111,6 +88,7 @@ options:
     default: Ansible managed
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - steadydb_shared.unit
 attributes:
   check_mode:
     support: full
@@ -270,11 +248,8 @@ from ansible.module_utils.steadydb.unit_dropin import UnitApply, UnitError
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            name=dict(type="str", default=""),
-            candidates=dict(type="list", elements="str", default=list(systemd.DEFAULT_CANDIDATES)),
+            **systemd.unit_argument_spec(),
             settings=dict(type="dict", default={}),
-            fallbacks=dict(type="dict", default={}),
-            never_lower=dict(type="bool", default=True),
             restart_from_packaged=dict(type="bool", default=True),
             dropin_name=dict(type="str", default="50-steadydb.conf"),
             verify=dict(type="bool", default=True),

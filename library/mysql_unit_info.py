@@ -27,17 +27,6 @@ version_added: "0.2.0"
 author:
   - steadydb contributors (@steadydb)
 options:
-  name:
-    description:
-      - The unit to read. Empty detects it from O(candidates).
-    type: str
-    default: ""
-  candidates:
-    description:
-      - Unit names to try in order when O(name) is empty; the first loaded one wins.
-    type: list
-    elements: str
-    default: [mariadb.service, mysql.service, mysqld.service]
   settings:
     description:
       - The plan's C(systemd) settings (possibly partial, as a hand-written plan). When given,
@@ -46,18 +35,6 @@ options:
         rule fails here with the key, the value and the rule. RV(settings) returns them;
         RV(limit_nofile) and RV(restart_policy) are derived from them.
     type: dict
-  fallbacks:
-    description:
-      - Values for the keys O(settings) leaves out, over the planner's own defaults.
-    type: dict
-    default: {}
-  never_lower:
-    description:
-      - With O(settings), keep the unit's and the running server's limit when it is
-        higher than the plan's (soft and hard separately). V(false) writes the plan's
-        value as it is.
-    type: bool
-    default: true
   dropin_name:
     description:
       - File name of steadydb's own drop-in, left out when O(settings) is compared with what the
@@ -66,6 +43,7 @@ options:
     default: 50-steadydb.conf
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - steadydb_shared.unit
 attributes:
   check_mode:
     support: full
@@ -187,11 +165,8 @@ def checked_settings(module, params):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            name=dict(type="str", default=""),
-            candidates=dict(type="list", elements="str", default=list(systemd.DEFAULT_CANDIDATES)),
+            **systemd.unit_argument_spec(),
             settings=dict(type="dict"),
-            fallbacks=dict(type="dict", default={}),
-            never_lower=dict(type="bool", default=True),
             dropin_name=dict(type="str", default="50-steadydb.conf"),
         ),
         supports_check_mode=True,

@@ -14,39 +14,10 @@ description:
 version_added: "0.1.0"
 author:
   - steadydb contributors (@steadydb)
-options:
-  accounts:
-    description:
-      - The accounts and their limits, for example C(steadydb_plan.server.user_limits).
-    type: list
-    elements: dict
-    required: true
-    suboptions:
-      user:
-        description: The user part of the account.
-        type: str
-        required: true
-      host:
-        description: The host part of the account.
-        type: str
-        default: "%"
-      max_user_connections:
-        description: The limit; C(0) means no per-account limit.
-        type: int
-        required: true
-      app:
-        description: The application the account belongs to (only used in messages).
-        type: str
-  on_missing_account:
-    description: What to do about accounts that do not exist. V(warn) warns, V(fail)
-      fails before changing anything, V(ignore) only lists them in RV(missing).
-    type: str
-    choices: [fail, warn, ignore]
-    default: warn
-    aliases: [on_missing]
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - steadydb_login
+  - steadydb_shared.accounts
 attributes:
   check_mode:
     support: full
@@ -85,23 +56,16 @@ missing:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.steadydb.accounts import (AccountsError, check_caps, missing_text,
-                                                    read_caps, set_caps)
+from ansible.module_utils.steadydb.accounts import (AccountsError, accounts_argument_spec,
+                                                    check_caps, missing_text, read_caps,
+                                                    set_caps)
 from ansible.module_utils.steadydb.connection import connect, error_message, login_argument_spec
-from ansible.module_utils.steadydb.policy import act_on, policy_option
+from ansible.module_utils.steadydb.policy import act_on
 
 
 def main():
     argument_spec = login_argument_spec()
-    argument_spec.update(
-        accounts=dict(type="list", elements="dict", required=True, options=dict(
-            user=dict(type="str", required=True),
-            host=dict(type="str", default="%"),
-            max_user_connections=dict(type="int", required=True),
-            app=dict(type="str"),
-        )),
-        on_missing_account=policy_option("warn", aliases=["on_missing"]),
-    )
+    argument_spec.update(accounts_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     result = dict(changed=False, changes=[], missing=[])
     accounts = module.params["accounts"]

@@ -6,6 +6,9 @@
 The steps of ``mysql_login_check`` and ``mysql_user_limits``, each a function, so that
 ``mysql_server_apply`` runs them in its own connection:
 
+- ``accounts_argument_spec()``: the ``accounts`` and ``on_missing_account`` options of
+  ``mysql_user_limits`` and ``mysql_server_apply`` (documented once, in
+  doc_fragments/steadydb_shared.py, ACCOUNTS).
 - ``read_grants(cursor)`` -> ``(user, grants)``: ``CURRENT_USER()`` and the privileges of
   ``SHOW GRANTS`` on ``*.*`` and ``mysql.*`` (``apply.grant_privileges``).
 - ``grants_message(user, grants, missing)`` -> the failure sentence.
@@ -19,8 +22,26 @@ The steps of ``mysql_login_check`` and ``mysql_user_limits``, each a function, s
 """
 
 from ansible.module_utils.steadydb.apply import grant_privileges
+from ansible.module_utils.steadydb.policy import policy_option
 
 MAX_LIMIT = 2147483647
+
+# One entry of ``accounts`` (the plan's ``server.user_limits``).
+ACCOUNT_OPTIONS = dict(
+    user=dict(type="str", required=True),
+    host=dict(type="str", default="%"),
+    max_user_connections=dict(type="int", required=True),
+    app=dict(type="str"),
+)
+
+
+def accounts_argument_spec():
+    """The argument spec of ``accounts`` and ``on_missing_account`` (a fresh dict a call)."""
+    return dict(
+        accounts=dict(type="list", elements="dict", default=[],
+                      options=dict((name, dict(spec)) for name, spec in ACCOUNT_OPTIONS.items())),
+        on_missing_account=policy_option("warn", aliases=["on_missing"]),
+    )
 
 
 class AccountsError(Exception):

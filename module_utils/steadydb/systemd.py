@@ -36,6 +36,19 @@ DEFAULT_CANDIDATES = ("mariadb.service", "mysql.service", "mysqld.service")
 # A service unit name (template units such as worker@.service included).
 UNIT_NAME = re.compile(r"^[A-Za-z0-9:_.@\\-]+\.service$")
 
+
+def unit_argument_spec():
+    """The options of mysql_unit_info and mysql_unit_apply that find the server's unit
+    (``name``, ``candidates``: ``read_unit``) and complete the plan's unit settings
+    (``fallbacks``, ``never_lower``), documented once in doc_fragments/steadydb_shared.py (UNIT)."""
+    return dict(
+        name=dict(type="str", default=""),
+        candidates=dict(type="list", elements="str", default=list(DEFAULT_CANDIDATES)),
+        fallbacks=dict(type="dict", default={}),
+        never_lower=dict(type="bool", default=True),
+    )
+
+
 # Everything the roles and the audit read, in one `systemctl show`.
 SHOW_PROPERTIES = (
     "Id", "Names", "LoadState", "ActiveState", "SubState", "MainPID", "FragmentPath",

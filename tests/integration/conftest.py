@@ -11,10 +11,15 @@ import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
 pymysql = pytest.importorskip("pymysql")
+
+
+MARIADBD = shutil.which("mariadbd") or "/usr/sbin/mariadbd"
 
 
 def _free_port():
@@ -39,7 +44,7 @@ class MariaDBServer:
 
     def start(self, timeout=30):
         args = [
-            shutil.which("mariadbd") or "/usr/sbin/mariadbd",
+            MARIADBD,
             "--no-defaults",
             "--datadir=" + self.datadir,
             "--socket=" + self.socket,
@@ -148,6 +153,36 @@ def mariadb_factory(tmp_path_factory):
         server.stop()
 
 
+class OptionTree(NamedTuple):
+    """A throwaway option tree shaped like Debian's (see the ``option_tree`` fixture)."""
+    tmp: Path
+    top: str
+    confd: Path
+
+    @property
+    def dropin(self):
+        """Where the tests put steadydb's drop-in."""
+        return self.confd / "99-steadydb.cnf"
+
+
+@pytest.fixture
+def option_tree(tmp_path):
+    """Make the test's option tree: ``my.cnf`` with ``!includedir conf.d/`` and
+    ``conf.d/50-server.cnf`` holding ``[mysqld]`` and the given server lines.
+
+    ``defaults_file=tree.top`` points a module (and so my_print_defaults and the server
+    binary's validation) at it. Returns an ``OptionTree`` (``tmp, top, confd = tree``).
+    """
+    def make(*server_lines):
+        confd = tmp_path / "conf.d"
+        confd.mkdir()
+        top = tmp_path / "my.cnf"
+        top.write_text("[client-server]\nport = 3306\n\n!includedir %s/\n" % confd)
+        (confd / "50-server.cnf").write_text("".join(line + "\n" for line in ("[mysqld]",) + server_lines))
+        return OptionTree(tmp_path, str(top), confd)
+    return make
+
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -182,3 +217,12 @@ def run_module(module, args, check=False, diff=False, extra_env=None, verbosity=
     data = json.loads(proc.stdout[start:])
     result = data["plays"][0]["tasks"][0]["hosts"]["localhost"]
     return result, out
+
+
+def run_option_file(tree, options, **kw):
+    """mysql_option_file on the tree's drop-in, checked with the real mariadbd; ``extra``
+    holds further module arguments, the other keywords go to ``run_module``."""
+    args = dict(path=str(tree.dropin), defaults_file=tree.top, server_binary=MARIADBD,
+                options=options)
+    args.update(kw.pop("extra", {}))
+    return run_module("mysql_option_file", args, **kw)

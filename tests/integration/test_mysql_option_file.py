@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from conftest import run_module
+from conftest import run_module, run_option_file
 
 pytestmark = pytest.mark.skipif(not shutil.which("mariadbd") and not os.path.exists("/usr/sbin/mariadbd"),
                                 reason="mariadb-server is not installed (make deps installs it)")
@@ -31,26 +31,13 @@ quick
 
 
 @pytest.fixture
-def tree(tmp_path):
-    confd = tmp_path / "conf.d"
-    confd.mkdir()
-    top = tmp_path / "my.cnf"
-    top.write_text("[client-server]\nport = 3306\n\n!includedir %s/\n" % confd)
-    (confd / "50-server.cnf").write_text("[mysqld]\nmax_connections = 100\nbind-address = 127.0.0.1\n")
-    return tmp_path, str(top), confd
-
-
-def run(tree, options, **kw):
-    tmp, top, confd = tree
-    args = dict(path=str(confd / "99-steadydb.cnf"), defaults_file=top, server_binary=SERVER,
-                options=options)
-    args.update(kw.pop("extra", {}))
-    return run_module("mysql_option_file", args, **kw)
+def tree(option_tree):
+    return option_tree("max_connections = 100", "bind-address = 127.0.0.1")
 
 
 def test_creates_then_unchanged_and_effective(tree):
     tmp, top, confd = tree
-    result, _ = run(tree, {"max_connections": 300, "innodb_buffer_pool_size": "64M"},
+    result, _ = run_option_file(tree, {"max_connections": 300, "innodb_buffer_pool_size": "64M"},
                     extra={"validate": True, "on_override": "fail", "header": "Managed by steadydb"})
     assert not result.get("failed"), result.get("msg")
     assert result["changed"] is True
@@ -61,7 +48,7 @@ def test_creates_then_unchanged_and_effective(tree):
                                 "innodb_buffer_pool_size = 64M\n")
     assert oct(path.stat().st_mode & 0o777) == "0o644"
     # the same values in other spellings: unchanged
-    again, _ = run(tree, {"max-connections": "300", "innodb_buffer_pool_size": 64 * 1024 * 1024},
+    again, _ = run_option_file(tree, {"max-connections": "300", "innodb_buffer_pool_size": 64 * 1024 * 1024},
                    extra={"validate": True, "on_override": "fail"})
     assert not again.get("failed"), again.get("msg")
     assert again["changed"] is False
@@ -71,7 +58,7 @@ def test_keeps_comments_includes_and_other_sections(tree):
     tmp, top, confd = tree
     path = confd / "99-steadydb.cnf"
     path.write_text(EXISTING)
-    result, _ = run(tree, {"max_connections": 400, "wait_timeout": 600}, diff=True,
+    result, _ = run_option_file(tree, {"max_connections": 400, "wait_timeout": 600}, diff=True,
                     extra={"backup": True})
     assert not result.get("failed"), result.get("msg")
     text = path.read_text()
@@ -86,7 +73,7 @@ def test_keeps_comments_includes_and_other_sections(tree):
 
 def test_check_mode_writes_nothing(tree):
     tmp, top, confd = tree
-    result, _ = run(tree, {"max_connections": 300}, check=True, diff=True)
+    result, _ = run_option_file(tree, {"max_connections": 300}, check=True, diff=True)
     assert result["changed"] is True
     assert not (confd / "99-steadydb.cnf").exists()
 
@@ -96,12 +83,12 @@ def test_override_in_a_later_file_fails_and_restores(tree):
     path = confd / "99-steadydb.cnf"
     path.write_text("[mysqld]\nmax_connections = 200\n")
     (confd / "99-zz-local.cnf").write_text("[mariadbd]\nmax-connections = 500\n")
-    result, _ = run(tree, {"max_connections": 300}, extra={"on_override": "fail"})
+    result, _ = run_option_file(tree, {"max_connections": 300}, extra={"on_override": "fail"})
     assert result.get("failed") is True
     assert "max_connections = 300 is overridden by max_connections = 500" in result["msg"]
     assert "99-zz-local.cnf:2" in result["msg"]
     assert path.read_text() == "[mysqld]\nmax_connections = 200\n"
-    warned, _ = run(tree, {"max_connections": 300}, extra={"on_override": "warn"})
+    warned, _ = run_option_file(tree, {"max_connections": 300}, extra={"on_override": "warn"})
     assert not warned.get("failed")
     assert any("overridden" in w for w in warned.get("warnings", []))
 
@@ -110,7 +97,7 @@ def test_file_the_server_does_not_read(tree):
     tmp, top, confd = tree
     other = tmp / "elsewhere"
     other.mkdir()
-    result, _ = run(tree, {"max_connections": 300},
+    result, _ = run_option_file(tree, {"max_connections": 300},
                     extra={"path": str(other / "99-steadydb.cnf"), "on_override": "fail"})
     assert result.get("failed") is True
     assert "does not read" in result["msg"]
@@ -128,7 +115,7 @@ def test_invalid_config_is_rejected_with_server_message(tree, options, words):
     path = confd / "99-steadydb.cnf"
     path.write_text("[mysqld]\nmax_connections = 200\n")
     os.utime(path, (1700000000, 1700000000))
-    result, _ = run(tree, options, extra={"validate": True})
+    result, _ = run_option_file(tree, options, extra={"validate": True})
     assert result.get("failed") is True, result
     for word in words:
         assert word in result["msg"]
@@ -139,7 +126,7 @@ def test_invalid_config_is_rejected_with_server_message(tree, options, words):
 
 def test_invalid_new_file_is_removed(tree):
     tmp, top, confd = tree
-    result, _ = run(tree, {"no_such_option_xyz": 1}, extra={"validate": True})
+    result, _ = run_option_file(tree, {"no_such_option_xyz": 1}, extra={"validate": True})
     assert result.get("failed") is True
     assert not (confd / "99-steadydb.cnf").exists()
 
@@ -155,7 +142,7 @@ def test_malformed_existing_file_is_left_untouched(tree, text, words):
     path = confd / "99-steadydb.cnf"
     path.write_text(text)
     before = path.stat().st_mtime_ns
-    result, _ = run(tree, {"max_connections": 300})
+    result, _ = run_option_file(tree, {"max_connections": 300})
     assert result.get("failed") is True
     assert "nothing was changed" in result["msg"]
     for word in words:
@@ -188,9 +175,9 @@ def test_always_validate_checks_an_unchanged_file(tree):
     path = confd / "99-steadydb.cnf"
     path.write_text("[mysqld]\nmax_connections = 300\n")
     (confd / "60-broken.cnf").write_text("[mysqld]\nno_such_option_xyz = 1\n")
-    result, _ = run(tree, {"max_connections": 300}, extra={"validate": True})
+    result, _ = run_option_file(tree, {"max_connections": 300}, extra={"validate": True})
     assert not result.get("failed") and result["validated"] is False
-    result, _ = run(tree, {"max_connections": 300}, extra={"validate": True, "always_validate": True})
+    result, _ = run_option_file(tree, {"max_connections": 300}, extra={"validate": True, "always_validate": True})
     assert result.get("failed") is True
     assert "unknown variable 'no_such_option_xyz=1'" in result["msg"]
     assert "was not changed" in result["msg"]

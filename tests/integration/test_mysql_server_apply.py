@@ -22,17 +22,12 @@ PREVIOUS = b"# hand-kept header\n[mysqld]\nmax_connections = 222\nwait_timeout =
 
 
 @pytest.fixture
-def tree(tmp_path):
-    confd = tmp_path / "conf.d"
-    confd.mkdir()
-    top = tmp_path / "my.cnf"
-    top.write_text("[client-server]\nport = 3306\n\n!includedir %s/\n" % confd)
-    (confd / "50-server.cnf").write_text("[mysqld]\nbind-address = 127.0.0.1\n")
-    return str(top), confd
+def tree(option_tree):
+    return option_tree("bind-address = 127.0.0.1")
 
 
 def run(server, tree, variables, **kw):
-    top, confd = tree
+    _, top, confd = tree
     args = dict(server.login, path=str(confd / "99-steadydb.cnf"), defaults_file=top,
                 server_binary=SERVER, variables=variables, header="Managed by steadydb")
     args.update(kw.pop("extra", {}))
@@ -57,7 +52,7 @@ def test_failure_after_the_write_puts_the_previous_dropin_back(fresh_mariadb, tr
     # slow_query_log_file in a directory that does not exist passes every check (type,
     # the server binary's validation) and is refused only by SET GLOBAL: after the
     # drop-in was written and after max_connections was set.
-    top, confd = tree
+    _, top, confd = tree
     path = previous_dropin(confd)
     before = globals_of(fresh_mariadb, "max_connections")
     result, _ = run(fresh_mariadb, tree, {"max_connections": 444,
@@ -74,7 +69,7 @@ def test_failure_after_the_write_puts_the_previous_dropin_back(fresh_mariadb, tr
 
 
 def test_failure_after_the_write_removes_a_dropin_it_created(fresh_mariadb, tree):
-    top, confd = tree
+    _, top, confd = tree
     result, _ = run(fresh_mariadb, tree, {"max_connections": 444,
                                           "slow_query_log_file": "/nonexistent-dir-xyz/slow.log"})
     assert result.get("failed") is True, result
@@ -83,7 +78,7 @@ def test_failure_after_the_write_removes_a_dropin_it_created(fresh_mariadb, tree
 
 
 def test_clean_apply_then_rerun_is_unchanged(fresh_mariadb, tree):
-    top, confd = tree
+    _, top, confd = tree
     fresh_mariadb.query("CREATE USER 'web'@'%' IDENTIFIED BY 'x'")
     caps = [{"user": "web", "host": "%", "max_user_connections": 13, "app": "web"}]
     wanted = {"max_connections": 321, "wait_timeout": 600, "back_log": 77}
@@ -121,7 +116,7 @@ def test_clean_apply_then_rerun_is_unchanged(fresh_mariadb, tree):
 
 
 def test_check_mode_predicts_a_refused_value_and_leaves_the_dropin(fresh_mariadb, tree):
-    top, confd = tree
+    _, top, confd = tree
     path = previous_dropin(confd)
     result, _ = run(fresh_mariadb, tree, {"max_connections": 999999, "wait_timeout": 100},
                     check=True)
@@ -132,7 +127,7 @@ def test_check_mode_predicts_a_refused_value_and_leaves_the_dropin(fresh_mariadb
 
 
 def test_check_mode_reports_what_would_change(fresh_mariadb, tree):
-    top, confd = tree
+    _, top, confd = tree
     path = previous_dropin(confd)
     result, _ = run(fresh_mariadb, tree, {"max_connections": 333, "wait_timeout": 900},
                     check=True, diff=True)
@@ -146,7 +141,7 @@ def test_check_mode_reports_what_would_change(fresh_mariadb, tree):
 
 
 def test_missing_account_with_on_missing_fail_fails_before_the_write(fresh_mariadb, tree):
-    top, confd = tree
+    _, top, confd = tree
     caps = [{"user": "ghost", "host": "%", "max_user_connections": 5}]
     result, _ = run(fresh_mariadb, tree, {"max_connections": 345},
                     extra={"accounts": caps, "on_missing_account": "fail"})

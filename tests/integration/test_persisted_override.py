@@ -44,15 +44,10 @@ def fake_mysqld(tmp_path):
 
 
 @pytest.fixture
-def tree(tmp_path):
-    confd = tmp_path / "conf.d"
-    confd.mkdir()
+def tree(option_tree, tmp_path):
     datadir = tmp_path / "data"
-    top = tmp_path / "my.cnf"
-    top.write_text("!includedir %s/\n" % confd)
     # The datadir comes from the option files, as the server finds it.
-    (confd / "50-server.cnf").write_text("[mysqld]\ndatadir = %s\n" % datadir)
-    return tmp_path, str(top), confd, datadir
+    return tuple(option_tree("datadir = %s" % datadir)) + (datadir,)
 
 
 def run(tree, binary, options, **kw):

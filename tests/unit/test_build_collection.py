@@ -13,7 +13,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), os.pardir, os.pardir,
 import build_collection as bc  # noqa: E402
 
 NAMES = bc.Names("steadydb.mysql", modules=["mysql_facts", "mysql_plan", "mysql_global_variables"],
-                 roles=["steadydb_plan", "mysql_tuning"], fragments=["steadydb_login"],
+                 roles=["steadydb_plan", "mysql_tuning"], fragments=["steadydb_login", "steadydb_shared"],
                  filters=["steadydb_env_split", "steadydb_env"], lookups=["steadydb_app_password"])
 
 
@@ -111,6 +111,7 @@ def test_module_utils_imports_and_doc_fragments():
         module: m
         extends_documentation_fragment:
           - steadydb_login
+          - steadydb_shared.accounts
           - files
         attributes: {}
         """
@@ -119,7 +120,8 @@ def test_module_utils_imports_and_doc_fragments():
         from ansible.module_utils.steadydb import systemd
         ''')
     out = bc.rewrite_doc_fragments(bc.rewrite_module_utils_imports(src, "steadydb.mysql"), NAMES)
-    assert "  - steadydb.mysql.steadydb_login\n  - files\nattributes: {}" in out
+    assert ("  - steadydb.mysql.steadydb_login\n  - steadydb.mysql.steadydb_shared.accounts\n"
+            "  - files\nattributes: {}") in out
     assert "[steadydb.mysql.steadydb_login, files]" in out
     assert "from ansible_collections.steadydb.mysql.plugins.module_utils.connection import connect" in out
     assert "from ansible_collections.steadydb.mysql.plugins.module_utils import systemd" in out

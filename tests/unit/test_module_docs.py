@@ -51,13 +51,15 @@ def source_with_utils(name):
 
 
 def fragment_doc(name):
-    """The DOCUMENTATION of one fragment: the project's doc_fragments/ or ansible.builtin's."""
-    local = os.path.join(REPO, "doc_fragments", name.split(".")[-1] + ".py")
-    if "." not in name and os.path.exists(local):
-        spec = importlib.util.spec_from_file_location("steadydb_fragment_" + name, local)
+    """One fragment: the project's doc_fragments/ or ansible.builtin's; ``NAME.part`` is the
+    variable ``PART`` of the fragment NAME (as Ansible reads it), else ``DOCUMENTATION``."""
+    base, _, part = name.partition(".")
+    local = os.path.join(REPO, "doc_fragments", base + ".py")
+    if "." not in part and os.path.exists(local):
+        spec = importlib.util.spec_from_file_location("steadydb_fragment_" + base, local)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        return yaml.safe_load(module.ModuleDocFragment.DOCUMENTATION)
+        return yaml.safe_load(getattr(module.ModuleDocFragment, part.upper() or "DOCUMENTATION"))
     parts = name.split(".")[2:] if name.startswith("ansible.builtin.") else name.split(".")
     module = importlib.import_module("ansible.plugins.doc_fragments." + parts[0])
     variable = parts[1].upper() if len(parts) > 1 else "DOCUMENTATION"

@@ -25,14 +25,8 @@ APPS = [{"name": "web", "app_hosts": 2, "processes_per_host": 4, "background_wor
 
 
 @pytest.fixture
-def tree(tmp_path):
-    """A Debian-like option tree: my.cnf with !includedir conf.d."""
-    confd = tmp_path / "conf.d"
-    confd.mkdir()
-    top = tmp_path / "my.cnf"
-    top.write_text("[client-server]\n\n!includedir %s/\n" % confd)
-    (confd / "50-server.cnf").write_text("[mysqld]\nbind-address = 127.0.0.1\n")
-    return {"top": str(top), "confd": confd, "dropin": confd / "99-steadydb.cnf"}
+def tree(option_tree):
+    return option_tree("bind-address = 127.0.0.1")
 
 
 def play(tmp_path, server, tree, extra=None, roles=("steadydb_plan", "mysql_tuning"),
@@ -47,8 +41,8 @@ def play(tmp_path, server, tree, extra=None, roles=("steadydb_plan", "mysql_tuni
         "steadydb_login_user": user or server.user, "steadydb_login_password": password,
         "steadydb_config_file": "",
         "steadydb_apps": APPS, "steadydb_admin_reserve": 5, "steadydb_mem_total_bytes": "4G",
-        "mysql_tuning_dropin_path": str(tree["dropin"]),
-        "mysql_tuning_defaults_file": tree["top"],
+        "mysql_tuning_dropin_path": str(tree.dropin),
+        "mysql_tuning_defaults_file": tree.top,
         "mysql_tuning_restart": False,
         "mysql_tuning_on_missing_account": "ignore",
         "ansible_python_interpreter": sys.executable,
@@ -82,7 +76,7 @@ def test_extra_variables_breaking_an_invariant_fail_before_anything_changes(
     assert rc != 0, out[-3000:]
     assert "rule" in out, out[-3000:]
     assert list(extra)[0] in out
-    assert not tree["dropin"].exists()
+    assert not tree.dropin.exists()
     assert global_value(fresh_mariadb, list(extra)[0]) == before
 
 
@@ -102,7 +96,7 @@ def test_extra_variables_rechecked_when_mysql_tuning_runs_alone(fresh_mariadb, t
                           "mysql_tuning_extra_variables": {"wait_timeout": 600}})
     assert rc != 0, out[-3000:]
     assert "CONN_MAX_AGE" in out and "rule" in out, out[-3000:]
-    assert not tree["dropin"].exists()
+    assert not tree.dropin.exists()
     assert global_value(fresh_mariadb, "wait_timeout") == 28800
 
 
@@ -112,7 +106,7 @@ def test_harmless_extra_variables_are_applied(fresh_mariadb, tmp_path, tree):
                     "mysql_tuning_extra_variables": {"max_connections": 200,
                                                      "slow_query_log": True}})
     assert rc == 0, out[-3000:]
-    text = tree["dropin"].read_text()
+    text = tree.dropin.read_text()
     assert "max_connections = 200" in text and "slow_query_log = ON" in text
     assert global_value(fresh_mariadb, "max_connections") == 200
 
@@ -127,7 +121,7 @@ def test_1290_is_a_pending_restart_not_a_failure(mariadb_factory, tmp_path, tree
     extra = {"mysql_tuning_extra_variables": {"max_user_connections": 50}}
     rc, out = play(tmp_path, server, tree, extra)
     assert rc == 0, out[-4000:]
-    assert "max_user_connections = 50" in tree["dropin"].read_text()
+    assert "max_user_connections = 50" in tree.dropin.read_text()
     assert "mysql_tuning_restart is false" in out, out[-3000:]
     caps = server.query("SELECT max_user_connections FROM mysql.user WHERE user='web'")
     assert caps[0][0] == 13
@@ -144,23 +138,23 @@ def test_missing_privilege_fails_before_the_dropin_is_written(fresh_mariadb, tmp
     rc, out = play(tmp_path, fresh_mariadb, tree, user="tuner", password="pw")
     assert rc != 0, out[-3000:]
     assert "SUPER" in out and "tuner" in out, out[-3000:]
-    assert not tree["dropin"].exists()
+    assert not tree.dropin.exists()
     assert global_value(fresh_mariadb, "max_connect_errors") == 100
 
 
 def test_failure_after_the_write_puts_the_dropin_back(fresh_mariadb, tmp_path, tree):
     # event_scheduler=DISABLED passes every check but SET GLOBAL refuses it (startup only).
-    tree["dropin"].write_text("[mysqld]\nmax_connections = 151\n")
-    old = tree["dropin"].read_text()
-    os.utime(tree["dropin"], (1000000000, 1000000000))
+    tree.dropin.write_text("[mysqld]\nmax_connections = 151\n")
+    old = tree.dropin.read_text()
+    os.utime(tree.dropin, (1000000000, 1000000000))
     rc, out = play(tmp_path, fresh_mariadb, tree,
                    {"mysql_tuning_extra_variables": {"event_scheduler": "DISABLED"}})
     assert rc != 0, out[-3000:]
     assert "event_scheduler" in out
-    assert tree["dropin"].read_text() == old
-    assert tree["dropin"].stat().st_mtime == 1000000000
+    assert tree.dropin.read_text() == old
+    assert tree.dropin.stat().st_mtime == 1000000000
     # no backup copy left behind
-    assert sorted(p.name for p in tree["confd"].iterdir()) == ["50-server.cnf", "99-steadydb.cnf"]
+    assert sorted(p.name for p in tree.confd.iterdir()) == ["50-server.cnf", "99-steadydb.cnf"]
     assert global_value(fresh_mariadb, "max_connect_errors") == 100
 
 
@@ -168,14 +162,14 @@ def test_failure_after_the_write_puts_the_dropin_back(fresh_mariadb, tmp_path, t
 
 def test_check_mode_reports_an_override_read_after_the_dropin(fresh_mariadb, tmp_path, tree):
     # Before the fix: --check said nothing to change with rc 0, the real run failed rc 2.
-    (tree["confd"] / "zz-local.cnf").write_text("[mysqld]\nmax_connections = 20\n")
+    (tree.confd / "zz-local.cnf").write_text("[mysqld]\nmax_connections = 20\n")
     rc, out = play(tmp_path, fresh_mariadb, tree, check=True)
     assert rc != 0, out[-3000:]
     assert "zz-local.cnf" in out and "max_connections" in out, out[-3000:]
-    assert not tree["dropin"].exists()
+    assert not tree.dropin.exists()
     real, out = play(tmp_path, fresh_mariadb, tree)
     assert real != 0
-    assert not tree["dropin"].exists()
+    assert not tree.dropin.exists()
 
 
 def test_summary_says_would_restart_under_check(tmp_path):

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import run_module
+from conftest import run_option_file
 
 SERVER = shutil.which("mariadbd") or "/usr/sbin/mariadbd"
 
@@ -29,21 +29,8 @@ OLD = "[mysqld]\nmax_connections = 200\n"
 
 
 @pytest.fixture
-def tree(tmp_path):
-    confd = tmp_path / "conf.d"
-    confd.mkdir()
-    top = tmp_path / "my.cnf"
-    top.write_text("[client-server]\nport = 3306\n\n!includedir %s/\n" % confd)
-    (confd / "50-server.cnf").write_text("[mysqld]\nbind-address = 127.0.0.1\n")
-    return tmp_path, str(top), confd
-
-
-def run(tree, options, **kw):
-    tmp, top, confd = tree
-    args = dict(path=str(confd / "99-steadydb.cnf"), defaults_file=top, server_binary=SERVER,
-                options=options)
-    args.update(kw.pop("extra", {}))
-    return run_module("mysql_option_file", args, **kw)
+def tree(option_tree):
+    return option_tree("bind-address = 127.0.0.1")
 
 
 def wrapper(tmp, name, body):
@@ -77,7 +64,7 @@ def test_control_characters_are_refused_and_nothing_written(tree, options, secti
     path = confd / "99-steadydb.cnf"
     path.write_text(OLD)
     before = path.stat()
-    result, _ = run(tree, options, extra={"section": section})
+    result, _ = run_option_file(tree, options, extra={"section": section})
     assert result.get("failed") is True, result
     assert "control character" in result["msg"]
     assert named in result["msg"]
@@ -88,14 +75,14 @@ def test_control_characters_are_refused_and_nothing_written(tree, options, secti
 
 def test_injected_newline_does_not_create_an_option_for_a_new_file(tree):
     tmp, top, confd = tree
-    result, _ = run(tree, {"init_connect": "SET NAMES utf8mb4\nskip-grant-tables"})
+    result, _ = run_option_file(tree, {"init_connect": "SET NAMES utf8mb4\nskip-grant-tables"})
     assert result.get("failed") is True
     assert not (confd / "99-steadydb.cnf").exists()
 
 
 def test_control_characters_in_the_header_are_refused(tree):
     tmp, top, confd = tree
-    result, _ = run(tree, {"max_connections": 300}, extra={"header": "ok\x1b[2Jcleared"})
+    result, _ = run_option_file(tree, {"max_connections": 300}, extra={"header": "ok\x1b[2Jcleared"})
     assert result.get("failed") is True
     assert "header" in result["msg"] and "control character" in result["msg"]
     assert not (confd / "99-steadydb.cnf").exists()
@@ -105,7 +92,7 @@ def test_control_characters_in_the_header_are_refused(tree):
 
 def test_fractional_size_is_written_as_the_server_reads_it(tree):
     tmp, top, confd = tree
-    result, _ = run(tree, {"max_allowed_packet": "1.5M", "innodb_buffer_pool_size": "1.5G"},
+    result, _ = run_option_file(tree, {"max_allowed_packet": "1.5M", "innodb_buffer_pool_size": "1.5G"},
                     extra={"validate": True, "on_override": "fail"})
     assert not result.get("failed"), result.get("msg")
     assert result["validated"] is True
@@ -117,14 +104,14 @@ def test_fractional_size_is_written_as_the_server_reads_it(tree):
     assert [line.split()[-1] for line in seen.stdout.splitlines()
             if line.startswith("max-allowed-packet ")] == ["1572864"]
     # the same size spelled either way is the same value: nothing to change
-    again, _ = run(tree, {"max_allowed_packet": "1536K", "innodb_buffer_pool_size": "1.5G"},
+    again, _ = run_option_file(tree, {"max_allowed_packet": "1536K", "innodb_buffer_pool_size": "1.5G"},
                    extra={"validate": True})
     assert not again.get("failed") and again["changed"] is False
 
 
 def test_size_with_a_fraction_of_a_byte_is_refused(tree):
     tmp, top, confd = tree
-    result, _ = run(tree, {"max_allowed_packet": "1.3K"})
+    result, _ = run_option_file(tree, {"max_allowed_packet": "1.3K"})
     assert result.get("failed") is True
     assert "max_allowed_packet" in result["msg"] and "whole number of bytes" in result["msg"]
     assert not (confd / "99-steadydb.cnf").exists()
@@ -141,7 +128,7 @@ def test_live_file_is_untouched_while_the_candidate_is_validated(tree):
     log = tmp / "seen.log"
     # Records the live file each time the module runs the server binary.
     spy = wrapper(tmp, "spy-mariadbd", "{ echo '--- '\"$*\"; cat %s; } >> %s 2>&1" % (path, log))
-    result, _ = run(tree, {"no_such_option_xyz": 1}, extra={"validate": True, "server_binary": spy})
+    result, _ = run_option_file(tree, {"no_such_option_xyz": 1}, extra={"validate": True, "server_binary": spy})
     assert result.get("failed") is True
     assert "unknown variable 'no_such_option_xyz=1'" in result["msg"]
     seen = log.read_text()
@@ -159,7 +146,7 @@ def test_valid_change_reaches_the_live_file_only_after_validation(tree):
     path.write_text(OLD)
     log = tmp / "seen.log"
     spy = wrapper(tmp, "spy-mariadbd", "{ echo '--- '\"$*\"; cat %s; } >> %s 2>&1" % (path, log))
-    result, _ = run(tree, {"max_connections": 300}, extra={"validate": True, "server_binary": spy})
+    result, _ = run_option_file(tree, {"max_connections": 300}, extra={"validate": True, "server_binary": spy})
     assert not result.get("failed"), result.get("msg")
     assert result["validated"] is True and result["changed"] is True
     assert "max_connections = 300" not in log.read_text()
@@ -173,7 +160,7 @@ def test_override_failure_writes_nothing(tree):
     path.write_text(OLD)
     os.utime(path, ns=(1700000000123456789, 1700000000123456789))
     (confd / "99-zz-local.cnf").write_text("[mariadbd]\nmax-connections = 500\n")
-    result, _ = run(tree, {"max_connections": 300}, extra={"on_override": "fail"})
+    result, _ = run_option_file(tree, {"max_connections": 300}, extra={"on_override": "fail"})
     assert result.get("failed") is True
     assert "99-zz-local.cnf:2" in result["msg"]
     assert path.read_text() == OLD
@@ -196,13 +183,13 @@ def linked(tree):
 
 def test_symlink_is_written_through(tree, linked):
     link, target = linked
-    result, _ = run(tree, {"max_connections": 300},
+    result, _ = run_option_file(tree, {"max_connections": 300},
                     extra={"validate": True, "on_override": "fail", "mode": "0644"})
     assert not result.get("failed"), result.get("msg")
     assert link.is_symlink() and os.readlink(link) == str(target)
     assert target.read_text() == "[mysqld]\nmax_connections = 300\n"
     assert result["effective"] == {"max_connections": "300"}
-    again, _ = run(tree, {"max_connections": 300},
+    again, _ = run_option_file(tree, {"max_connections": 300},
                    extra={"validate": True, "on_override": "fail", "mode": "0644"})
     assert again["changed"] is False, again
 
@@ -216,7 +203,7 @@ def test_symlink_survives_a_failed_check(tree, linked, extra):
     else:
         options = {"max_connections": 300}
         (confd / "99-zz-local.cnf").write_text("[mysqld]\nmax_connections = 500\n")
-    result, _ = run(tree, options, extra=extra)
+    result, _ = run_option_file(tree, options, extra=extra)
     assert result.get("failed") is True
     assert link.is_symlink() and os.readlink(link) == str(target)
     assert target.read_text() == OLD
@@ -226,7 +213,7 @@ def test_dangling_symlink_is_refused(tree):
     tmp, top, confd = tree
     link = confd / "99-steadydb.cnf"
     link.symlink_to(tmp / "gone" / "steadydb.cnf")
-    result, _ = run(tree, {"max_connections": 300})
+    result, _ = run_option_file(tree, {"max_connections": 300})
     assert result.get("failed") is True
     assert "symlink" in result["msg"] and "does not exist" in result["msg"]
     assert link.is_symlink()
@@ -238,11 +225,11 @@ def test_crlf_file_keeps_its_line_endings(tree):
     tmp, top, confd = tree
     path = confd / "99-steadydb.cnf"
     path.write_bytes(b"# from Windows\r\n[mysqld]\r\nmax_connections = 200\r\nskip-name-resolve\r\n")
-    result, _ = run(tree, {"max_connections": 300, "wait_timeout": 600}, extra={"validate": True})
+    result, _ = run_option_file(tree, {"max_connections": 300, "wait_timeout": 600}, extra={"validate": True})
     assert not result.get("failed"), result.get("msg")
     assert path.read_bytes() == (b"# from Windows\r\n[mysqld]\r\nmax_connections = 300\r\n"
                                  b"skip-name-resolve\r\nwait_timeout = 600\r\n")
-    again, _ = run(tree, {"max_connections": 300, "wait_timeout": 600})
+    again, _ = run_option_file(tree, {"max_connections": 300, "wait_timeout": 600})
     assert again["changed"] is False
 
 
@@ -252,7 +239,7 @@ def test_bytes_we_do_not_own_are_kept(tree):
     original = (b"# page one\x0c\n# caf\xe9 (latin-1, not UTF-8)\n[mysqld]\n"
                 b"max_connections = 200 # \x0c form feed\nthread_cache_size = 8")  # no final newline
     path.write_bytes(original)
-    result, _ = run(tree, {"max_connections": 300, "wait_timeout": 600}, extra={"validate": True})
+    result, _ = run_option_file(tree, {"max_connections": 300, "wait_timeout": 600}, extra={"validate": True})
     assert not result.get("failed"), result.get("msg")
     assert path.read_bytes() == (b"# page one\x0c\n# caf\xe9 (latin-1, not UTF-8)\n[mysqld]\n"
                                  b"max_connections = 300 # \x0c form feed\nthread_cache_size = 8\n"
@@ -268,7 +255,7 @@ def test_lock_wait_is_bounded_and_named(tree):
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         started = time.monotonic()
-        result, _ = run(tree, {"max_connections": 300}, extra={"lock_timeout": 2})
+        result, _ = run_option_file(tree, {"max_connections": 300}, extra={"lock_timeout": 2})
         elapsed = time.monotonic() - started
     finally:
         os.close(fd)
@@ -288,13 +275,13 @@ def test_concurrent_runs_the_successful_change_survives(tree):
     results = {}
 
     def run_b():
-        results["b"], _ = run(tree, {"no_such_option_xyz": 1},
+        results["b"], _ = run_option_file(tree, {"no_such_option_xyz": 1},
                               extra={"validate": True, "server_binary": slow})
 
     thread = threading.Thread(target=run_b)
     thread.start()
     time.sleep(2.0)  # B is inside its slow check now
-    results["a"], _ = run(tree, {"max_connections": 300},
+    results["a"], _ = run_option_file(tree, {"max_connections": 300},
                           extra={"validate": True, "exclusive": True})
     thread.join(120)
     assert results["b"].get("failed") is True
@@ -314,7 +301,7 @@ def test_broken_unrelated_file_is_named(tree, broken, words):
     path = confd / "99-steadydb.cnf"
     path.write_text(OLD)
     (confd / "60-broken.cnf").write_text(broken)
-    result, _ = run(tree, {"max_connections": 300}, extra={"validate": True})
+    result, _ = run_option_file(tree, {"max_connections": 300}, extra={"validate": True})
     assert result.get("failed") is True
     for word in words:
         assert word in result["msg"]
@@ -327,7 +314,7 @@ def test_broken_unrelated_file_is_named(tree, broken, words):
 def test_ignored_line_in_an_unrelated_file_is_a_warning_naming_it(tree):
     tmp, top, confd = tree
     (confd / "60-odd.cnf").write_text("[mysqld\nwait_timeout = 5\n")
-    result, _ = run(tree, {"max_connections": 300}, extra={"validate": True})
+    result, _ = run_option_file(tree, {"max_connections": 300}, extra={"validate": True})
     assert not result.get("failed"), result.get("msg")
     warnings = " ".join(result.get("warnings", []))
     assert "Wrong group definition" in warnings
@@ -347,7 +334,7 @@ def test_concurrent_successful_runs_lose_no_update(tree):
     results = {}
 
     def one(name, options):
-        results[name], _ = run(tree, options, extra={"validate": True, "server_binary": slow})
+        results[name], _ = run_option_file(tree, options, extra={"validate": True, "server_binary": slow})
 
     threads = [threading.Thread(target=one, args=("a", {"max_connections": 300})),
                threading.Thread(target=one, args=("b", {"wait_timeout": 600}))]
