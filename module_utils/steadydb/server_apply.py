@@ -20,12 +20,11 @@ its mode, owner and mtime (the restart decision compares that mtime with the ser
 start), or removes the drop-in this run created; the module then fails with the
 original error and says so. Check mode runs every read-only check and writes nothing.
 
-``rollback(ctx, saved)`` and ``saved_file(path)`` are the file part, separate so that
-they can be tested without a server.
+``rollback(module, path, saved)`` and ``saved_file(path)`` are the file part, separate so
+that they can be tested without a server.
 """
 
 import os
-import tempfile
 
 from ansible.module_utils.steadydb.accounts import (AccountsError, check_caps, grants_message,
                                                     missing_text, read_caps, read_grants,
@@ -35,6 +34,7 @@ from ansible.module_utils.steadydb.connection import connect, error_message
 from ansible.module_utils.steadydb.global_variables import (
     VariablesError, apply, classify, desired_variables, read_back, read_state, shower)
 from ansible.module_utils.steadydb.option_file_task import check_result, prepare, write
+from ansible.module_utils.steadydb.option_tree import write_atomic
 from ansible.module_utils.steadydb.persisted import describe
 from ansible.module_utils.steadydb.policy import act_on
 
@@ -52,29 +52,23 @@ def saved_file(path):
     return {"bytes": data, "stat": os.stat(path)}
 
 
-def rollback(path, saved):
+def rollback(module, path, saved):
     """Put ``saved`` back at ``path`` (bytes, mode, owner, atime/mtime), or remove ``path``
-    when ``saved`` is None. A temporary file beside it, then a rename. Returns a sentence."""
+    when ``saved`` is None. ``option_tree.write_atomic``, the attributes set on its
+    temporary file before the rename. Returns a sentence."""
     if saved is None:
         if os.path.exists(path):
             os.unlink(path)
         return "The drop-in %s that this run created was removed." % path
     st = saved["stat"]
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
-                               dir=os.path.dirname(path) or ".")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(saved["bytes"])
-            handle.flush()
-            os.fsync(handle.fileno())
+
+    def restore(tmp):
         os.chmod(tmp, st.st_mode & 0o7777)
         if os.geteuid() == 0:
             os.chown(tmp, st.st_uid, st.st_gid)
         os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
-        os.rename(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+
+    write_atomic(module, path, saved["bytes"], before_rename=restore)
     return "The drop-in %s was put back as it was." % path
 
 
@@ -289,7 +283,7 @@ class Stage(object):
             msg = str(exc).rstrip()
             if dropin["changed"] and not self.check_mode:
                 try:
-                    msg = "%s %s" % (msg, rollback(ctx["real"], saved))
+                    msg = "%s %s" % (msg, rollback(self.module, ctx["real"], saved))
                     dropin.update(rolled_back=True, changed=False, mtime=dropin["previous_mtime"])
                     self.diffs = []
                 except (IOError, OSError) as err:

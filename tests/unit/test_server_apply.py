@@ -27,7 +27,7 @@ def test_rollback_puts_bytes_mode_and_mtime_back(tmp_path):
     with open(path, "wb") as handle:
         handle.write(b"[mysqld]\nmax_connections = 444\n")
     os.chmod(path, 0o644)
-    text = rollback(path, saved)
+    text = rollback(FakeModule(), path, saved)
     assert "was put back as it was" in text
     with open(path, "rb") as handle:
         assert handle.read() == OLD
@@ -41,7 +41,7 @@ def test_rollback_removes_a_file_this_run_created(tmp_path):
     assert saved_file(path) is None
     with open(path, "w") as handle:
         handle.write("[mysqld]\n")
-    assert "was removed" in rollback(path, None)
+    assert "was removed" in rollback(FakeModule(), path, None)
     assert not os.path.exists(path)
 
 
