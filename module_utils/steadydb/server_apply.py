@@ -15,15 +15,18 @@
    PERSIST``), which set back what they set when one fails.
 4. the restart decision (``apply.restart_due``).
 
-Any failure after the drop-in changed puts the previous drop-in back, byte for byte with
-its mode, owner and mtime (the restart decision compares that mtime with the server's
-start), or removes the drop-in this run created; the module then fails with the
-original error and says so. Check mode runs every read-only check and writes nothing.
+Any failure after the drop-in changed (setting its owner, group or mode too: Ansible's
+``fail_json`` inside ``write`` is turned into an exception by ``failures_raised``) puts
+the previous drop-in back, byte for byte with its mode, owner and mtime (the restart
+decision compares that mtime with the server's start), or removes the drop-in this run
+created; the module then fails with the original error and says so. Check mode runs
+every read-only check and writes nothing.
 
 ``rollback(module, path, saved)`` and ``saved_file(path)`` are the file part, separate so
 that they can be tested without a server.
 """
 
+import contextlib
 import os
 
 from ansible.module_utils.steadydb.accounts import (AccountsError, check_caps, grants_message,
@@ -50,6 +53,38 @@ def saved_file(path):
     with open(path, "rb") as handle:
         data = handle.read()
     return {"bytes": data, "stat": os.stat(path)}
+
+
+class ModuleFailure(Exception):
+    """``module.fail_json`` called inside ``failures_raised``; ``str()`` is its msg."""
+
+
+@contextlib.contextmanager
+def failures_raised(module):
+    """Within it, ``module.fail_json`` raises ModuleFailure instead of ending the run, so
+    that a failure inside Ansible's own helpers (set_fs_attributes_if_different,
+    backup_local) can still be followed by the rollback."""
+    def fail(msg, **kwargs):
+        raise ModuleFailure(msg)
+
+    original, module.fail_json = module.fail_json, fail
+    try:
+        yield
+    finally:
+        module.fail_json = original
+
+
+def touched(path, saved):
+    """Whether ``path`` is no longer the file ``saved`` describes (None: did not exist):
+    another inode, mode, owner, size or mtime."""
+    if saved is None:
+        return os.path.lexists(path)
+    try:
+        now = os.stat(path)
+    except OSError:
+        return True
+    names = ("st_dev", "st_ino", "st_mode", "st_uid", "st_gid", "st_size", "st_mtime_ns")
+    return any(getattr(now, name) != getattr(saved["stat"], name) for name in names)
 
 
 def rollback(module, path, saved):
@@ -273,15 +308,22 @@ class Stage(object):
             check_result(self.module, ctx)
         else:
             saved = saved_file(ctx["real"])
-            write(self.module, dparams, ctx, backup=self.params["backup"] and ctx["exists"])
         dropin["rolled_back"] = False
         try:
+            if not self.check_mode:
+                # write() sets owner, group and mode after the content is in place, and
+                # Ansible fails the module (fail_json) when one of them fails.
+                with failures_raised(self.module):
+                    write(self.module, dparams, ctx,
+                          backup=self.params["backup"] and ctx["exists"])
             self.apply_caps()
             self.apply_variables()
             self.decide()
         except Exception as exc:  # StageError, or anything unforeseen: the drop-in goes back
             msg = str(exc).rstrip()
-            if dropin["changed"] and not self.check_mode:
+            if not msg.endswith((".", "!", "?", ")")):
+                msg += "."
+            if not self.check_mode and (dropin["changed"] or touched(ctx["real"], saved)):
                 try:
                     msg = "%s %s" % (msg, rollback(self.module, ctx["real"], saved))
                     dropin.update(rolled_back=True, changed=False, mtime=dropin["previous_mtime"])
