@@ -175,10 +175,8 @@ server_start_epoch:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.steadydb.connection import connect, error_message, login_argument_spec
-from ansible.module_utils.steadydb.global_variables import (
-    VariablesError, apply, classify, desired_variables, read_back, read_state, shower)
-from ansible.module_utils.steadydb.persisted import describe
+from ansible.module_utils.steadydb.connection import login_argument_spec
+from ansible.module_utils.steadydb.global_variables import run
 
 
 def main():
@@ -190,60 +188,7 @@ def main():
         update_masked=dict(type="str", default="when_unset", choices=["when_unset", "always"]),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    params = module.params
-    result = dict(changed=False, applied=[], restart_required=False, pending_restart={},
-                  values={}, adjusted={}, unverified=[], flavor=None, version=None,
-                  server_start_epoch=None, persisted={})
-    try:
-        desired, secret = desired_variables(params["variables"], params["secret_variables"])
-    except VariablesError as exc:
-        module.fail_json(msg=str(exc))
-    module.no_log_values.update(str(desired[name]) for name in secret
-                                if name in desired and desired[name] not in (None, ""))
-    shown = shower(secret)
-    if not desired:
-        module.exit_json(**result)
-
-    conn = connect(module)
-    cursor = conn.cursor()
-    step = "reading server variables"
-    try:
-        state = read_state(cursor, desired, params["persist"])
-        result.update(flavor=state["flavor"], version=state["version"],
-                      server_start_epoch=state["server_start_epoch"])
-        result["persisted"] = dict((name, shown(name, value))
-                                   for name, value in state["persisted"].items())
-        work = classify(desired, state, params["persist"], params["update_masked"], shown)
-        result["unverified"] = work["unverified"]
-        step = "setting server variables"
-        done = ([(name, info) for name, info, _value in work["plan"]] if module.check_mode
-                else apply(cursor, work, desired, params["persist"], shown,
-                           conn.steadydb_target))
-        applied = [name for name, _info in done]
-        result.update(applied=applied, changed=bool(applied), pending_restart=work["pending"],
-                      restart_required=bool(work["pending"]))
-        step = "reading back server variables"
-        result["values"], result["adjusted"], before, after = read_back(
-            cursor, desired, state, work, applied, module.check_mode, shown)
-    except VariablesError as exc:
-        module.fail_json(msg=str(exc), **result)
-    except Exception as exc:
-        module.fail_json(msg=error_message(exc, conn.steadydb_target, step), **result)
-    finally:
-        conn.close()
-    if not params["persist"]:
-        for name in sorted(work["stale"]):
-            module.warn("%s." % describe(dict(work["stale"][name],
-                                              effective=shown(name, state["persisted"][name]),
-                                              ours=shown(name, desired[name]))))
-    for name, values in result["adjusted"].items():
-        module.warn("The server set %s to %s instead of %s (it rounds or limits this variable); "
-                    "use the server's value in the plan to keep reruns unchanged."
-                    % (name, values["current"], values["desired"]))
-    if before:
-        result["diff"] = dict(before="".join(before), after="".join(after),
-                              before_header="server variables", after_header="server variables")
-    module.exit_json(**result)
+    module.exit_json(**run(module))
 
 
 if __name__ == "__main__":

@@ -169,17 +169,21 @@ options:
     type: bool
     default: true
   min_buffer_pool_size:
-    description: The smallest C(innodb_buffer_pool_size) the plan may propose (bytes or C(32M) form).
-    type: str
-    default: 32M
+    description:
+      - The smallest C(innodb_buffer_pool_size) the plan may propose, in bytes (an integer)
+        or as a size string such as C(32M) (suffixes K, M, G, T, P, E are powers of 1024,
+        as in the server's option files). The default is 32 MiB.
+    type: raw
+    default: 33554432
   mem_total_bytes:
     description:
-      - RAM the server may use, in bytes (or C(1G) form); overrides the facts.
+      - RAM the server may use, in bytes (an integer) or as a size string such as C(1G);
+        overrides the facts.
       - C(0) takes C(facts.host.mem_limit_bytes) (MemTotal or the server's lower cgroup
         limit, e.g. a container's C(--memory) or a unit's C(MemoryMax=)), else
         C(facts.host.mem_total_bytes).
-    type: str
-    default: "0"
+    type: raw
+    default: 0
   max_connections:
     description:
       - Explicit C(max_connections); C(0) derives it. An explicit value must still cover
@@ -498,11 +502,13 @@ APP_OPTIONS = dict(
 
 # The option's type; its default is plan.py's (DEMAND_DEFAULTS, POLICY_DEFAULTS), so the
 # module, the planner and the role cannot disagree. The apps' own connect timeout is
-# client_connect_timeout here: connect_timeout is the login option of the read.
+# client_connect_timeout here: connect_timeout is the login option of the read. A size
+# is raw, bytes (int) or a size string (32M): plan.normalize_policy converts it
+# (units.to_bytes), so both forms give the same plan.
 OPTION_TYPES = dict(
     admin_reserve='int', headroom_percent='int', db_host_shared='bool',
     upstream_idle_timeout='int', wait_timeout='int', memory_fraction='float',
-    allow_buffer_pool_shrink='bool', min_buffer_pool_size='str', mem_total_bytes='str',
+    allow_buffer_pool_shrink='bool', min_buffer_pool_size='raw', mem_total_bytes='raw',
     max_connections='int', min_margin_seconds='int', tables_per_join='int',
     max_connect_errors='int', oom_score_adjust='int', app_oom_score_adjust='int',
     restart_sec='int', start_limit_interval_sec='int', start_limit_burst='int',
@@ -512,11 +518,8 @@ OPTION_NAMES = {'connect_timeout': 'client_connect_timeout'}
 
 
 def plan_default(key):
-    """The default of a plan input, as the module spells it (sizes as strings)."""
-    value = DEMAND_DEFAULTS[key] if key in DEMAND_DEFAULTS else POLICY_DEFAULTS[key]
-    if key == 'min_buffer_pool_size':
-        return '%dM' % (value // (1024 * 1024))
-    return str(value) if OPTION_TYPES.get(key) == 'str' else value
+    """The default of a plan input: plan.py's value."""
+    return DEMAND_DEFAULTS[key] if key in DEMAND_DEFAULTS else POLICY_DEFAULTS[key]
 
 
 def argument_spec():

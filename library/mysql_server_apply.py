@@ -22,9 +22,10 @@ description:
   - Then the per-account caps (C(ALTER USER ... WITH MAX_USER_CONNECTIONS)), then the
     runtime variables (C(SET GLOBAL), or C(SET PERSIST) with O(persist)); a refused
     C(SET) sets back what this run already set.
-  - Any failure after the drop-in changed puts the previous drop-in back (its bytes, mode,
-    owner and modification time) or removes the drop-in this run created, and fails with
-    the original error plus what was put back.
+  - Any failure after the drop-in changed (setting its owner, group or mode included)
+    puts the previous drop-in back (its bytes, mode, owner and modification time) or
+    removes the drop-in this run created, and fails with the original error plus what was
+    put back.
   - Last, whether the server must restart (RV(restart_due)), with the rule of
     M(steadydb.mysql.mysql_restart_due). Restarting is left to the caller.
 version_added: "0.2.0"

@@ -10,12 +10,15 @@ what is already right), ``apply`` (set in order, masked values last; on a refusa
 variable this run set is set back) and ``read_back`` (the values now, what the server
 rounded, the diff). A step that must stop raises VariablesError with the message the
 module fails with; nothing has changed on the server then, or was set back.
+
+``run(module)`` is the whole module over one connection: the steps in order, the
+warnings, the diff; it returns the result for ``exit_json``.
 """
 import re
 
 from ansible.module_utils.steadydb.apply import needs_restart_error, needs_restart_now
-from ansible.module_utils.steadydb.connection import error_message
-from ansible.module_utils.steadydb.persisted import persisted_overrides
+from ansible.module_utils.steadydb.connection import connect, error_message
+from ansible.module_utils.steadydb.persisted import describe, persisted_overrides
 from ansible.module_utils.steadydb.variables import (VarInfo, as_text, compare, display, is_masked,
                                                       is_same, is_secret, to_sql_value,
                                                       variable_name)
@@ -313,3 +316,70 @@ def _rollback(cursor, done, statement):
             cursor.execute("SET %s %s = %%s" % (statement, name), [previous])
         except Exception:
             pass
+
+
+def run(module):
+    """``mysql_global_variables``: the result for ``exit_json``; fails the module
+    (``fail_json``, with the result so far) when a step refuses or the server errs."""
+    params = module.params
+    result = dict(changed=False, applied=[], restart_required=False, pending_restart={},
+                  values={}, adjusted={}, unverified=[], flavor=None, version=None,
+                  server_start_epoch=None, persisted={})
+    try:
+        desired, secret = desired_variables(params["variables"], params["secret_variables"])
+    except VariablesError as exc:
+        module.fail_json(msg=str(exc))
+    module.no_log_values.update(str(desired[name]) for name in secret
+                                if name in desired and desired[name] not in (None, ""))
+    shown = shower(secret)
+    if not desired:
+        return result
+    conn = connect(module)
+    try:
+        state, work, before, after = _run_steps(module, conn, desired, shown, result)
+    finally:
+        conn.close()
+    if not params["persist"]:
+        for name in sorted(work["stale"]):
+            module.warn("%s." % describe(dict(work["stale"][name],
+                                              effective=shown(name, state["persisted"][name]),
+                                              ours=shown(name, desired[name]))))
+    for name, values in result["adjusted"].items():
+        module.warn("The server set %s to %s instead of %s (it rounds or limits this variable); "
+                    "use the server's value in the plan to keep reruns unchanged."
+                    % (name, values["current"], values["desired"]))
+    if before:
+        result["diff"] = dict(before="".join(before), after="".join(after),
+                              before_header="server variables", after_header="server variables")
+    return result
+
+
+def _run_steps(module, conn, desired, shown, result):
+    """read_state, classify, apply (not in check mode), read_back; fills in ``result``.
+    Returns ``(state, work, before, after)``; fails the module naming the step."""
+    params = module.params
+    cursor = conn.cursor()
+    step = "reading server variables"
+    try:
+        state = read_state(cursor, desired, params["persist"])
+        result.update(flavor=state["flavor"], version=state["version"],
+                      server_start_epoch=state["server_start_epoch"])
+        result["persisted"] = dict((name, shown(name, value))
+                                   for name, value in state["persisted"].items())
+        work = classify(desired, state, params["persist"], params["update_masked"], shown)
+        result["unverified"] = work["unverified"]
+        step = "setting server variables"
+        done = ([(name, info) for name, info, _value in work["plan"]] if module.check_mode
+                else apply(cursor, work, desired, params["persist"], shown,
+                           conn.steadydb_target))
+        applied = [name for name, _info in done]
+        result.update(applied=applied, changed=bool(applied), pending_restart=work["pending"],
+                      restart_required=bool(work["pending"]))
+        step = "reading back server variables"
+        result["values"], result["adjusted"], before, after = read_back(
+            cursor, desired, state, work, applied, module.check_mode, shown)
+    except VariablesError as exc:
+        module.fail_json(msg=str(exc), **result)
+    except Exception as exc:
+        module.fail_json(msg=error_message(exc, conn.steadydb_target, step), **result)
+    return state, work, before, after

@@ -47,17 +47,31 @@ def to_bytes(text):
     return text.encode("utf-8", "surrogateescape")
 
 
-def write_atomic(module, path, text):
-    """Replace ``path`` with ``text``: a synced temporary file beside it, then a rename."""
-    directory = os.path.dirname(path) or "."
+def write_atomic(module, path, data, before_rename=None):
+    """Replace ``path`` with ``data``: a synced temporary file beside it, then a rename.
+
+    ``data`` is bytes, or text (encoded as ``to_bytes`` does). Without ``before_rename``
+    the rename is ``module.atomic_move``: the new file takes the mode, owner and SELinux
+    context of the file it replaces (a new one: the umask's), and ``unsafe_writes`` is
+    honoured. With it, ``before_rename(tmp)`` is called with the temporary file's path
+    once its content is synced, to give it the attributes it must have (mode, owner,
+    times), and a plain ``os.rename`` keeps them (atomic_move would replace them). The
+    temporary file never survives a failure.
+    """
+    if not isinstance(data, bytes):
+        data = to_bytes(data)
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
-                               dir=directory)
+                               dir=os.path.dirname(path) or ".")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(to_bytes(text))
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        module.atomic_move(tmp, path, unsafe_writes=module.params.get("unsafe_writes"))
+        if before_rename is None:
+            module.atomic_move(tmp, path, unsafe_writes=module.params.get("unsafe_writes"))
+        else:
+            before_rename(tmp)
+            os.rename(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

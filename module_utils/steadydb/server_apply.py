@@ -15,17 +15,19 @@
    PERSIST``), which set back what they set when one fails.
 4. the restart decision (``apply.restart_due``).
 
-Any failure after the drop-in changed puts the previous drop-in back, byte for byte with
-its mode, owner and mtime (the restart decision compares that mtime with the server's
-start), or removes the drop-in this run created; the module then fails with the
-original error and says so. Check mode runs every read-only check and writes nothing.
+Any failure after the drop-in changed (setting its owner, group or mode too: Ansible's
+``fail_json`` inside ``write`` is turned into an exception by ``failures_raised``) puts
+the previous drop-in back, byte for byte with its mode, owner and mtime (the restart
+decision compares that mtime with the server's start), or removes the drop-in this run
+created; the module then fails with the original error and says so. Check mode runs
+every read-only check and writes nothing.
 
-``rollback(ctx, saved)`` and ``saved_file(path)`` are the file part, separate so that
-they can be tested without a server.
+``rollback(module, path, saved)`` and ``saved_file(path)`` are the file part, separate so
+that they can be tested without a server.
 """
 
+import contextlib
 import os
-import tempfile
 
 from ansible.module_utils.steadydb.accounts import (AccountsError, check_caps, grants_message,
                                                     missing_text, read_caps, read_grants,
@@ -35,6 +37,7 @@ from ansible.module_utils.steadydb.connection import connect, error_message
 from ansible.module_utils.steadydb.global_variables import (
     VariablesError, apply, classify, desired_variables, read_back, read_state, shower)
 from ansible.module_utils.steadydb.option_file_task import check_result, prepare, write
+from ansible.module_utils.steadydb.option_tree import write_atomic
 from ansible.module_utils.steadydb.persisted import describe
 from ansible.module_utils.steadydb.policy import act_on
 
@@ -52,29 +55,55 @@ def saved_file(path):
     return {"bytes": data, "stat": os.stat(path)}
 
 
-def rollback(path, saved):
+class ModuleFailure(Exception):
+    """``module.fail_json`` called inside ``failures_raised``; ``str()`` is its msg."""
+
+
+@contextlib.contextmanager
+def failures_raised(module):
+    """Within it, ``module.fail_json`` raises ModuleFailure instead of ending the run, so
+    that a failure inside Ansible's own helpers (set_fs_attributes_if_different,
+    backup_local) can still be followed by the rollback."""
+    def fail(msg, **kwargs):
+        raise ModuleFailure(msg)
+
+    original, module.fail_json = module.fail_json, fail
+    try:
+        yield
+    finally:
+        module.fail_json = original
+
+
+def touched(path, saved):
+    """Whether ``path`` is no longer the file ``saved`` describes (None: did not exist):
+    another inode, mode, owner, size or mtime."""
+    if saved is None:
+        return os.path.lexists(path)
+    try:
+        now = os.stat(path)
+    except OSError:
+        return True
+    names = ("st_dev", "st_ino", "st_mode", "st_uid", "st_gid", "st_size", "st_mtime_ns")
+    return any(getattr(now, name) != getattr(saved["stat"], name) for name in names)
+
+
+def rollback(module, path, saved):
     """Put ``saved`` back at ``path`` (bytes, mode, owner, atime/mtime), or remove ``path``
-    when ``saved`` is None. A temporary file beside it, then a rename. Returns a sentence."""
+    when ``saved`` is None. ``option_tree.write_atomic``, the attributes set on its
+    temporary file before the rename. Returns a sentence."""
     if saved is None:
         if os.path.exists(path):
             os.unlink(path)
         return "The drop-in %s that this run created was removed." % path
     st = saved["stat"]
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
-                               dir=os.path.dirname(path) or ".")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(saved["bytes"])
-            handle.flush()
-            os.fsync(handle.fileno())
+
+    def restore(tmp):
         os.chmod(tmp, st.st_mode & 0o7777)
         if os.geteuid() == 0:
             os.chown(tmp, st.st_uid, st.st_gid)
         os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
-        os.rename(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+
+    write_atomic(module, path, saved["bytes"], before_rename=restore)
     return "The drop-in %s was put back as it was." % path
 
 
@@ -279,17 +308,24 @@ class Stage(object):
             check_result(self.module, ctx)
         else:
             saved = saved_file(ctx["real"])
-            write(self.module, dparams, ctx, backup=self.params["backup"] and ctx["exists"])
         dropin["rolled_back"] = False
         try:
+            if not self.check_mode:
+                # write() sets owner, group and mode after the content is in place, and
+                # Ansible fails the module (fail_json) when one of them fails.
+                with failures_raised(self.module):
+                    write(self.module, dparams, ctx,
+                          backup=self.params["backup"] and ctx["exists"])
             self.apply_caps()
             self.apply_variables()
             self.decide()
         except Exception as exc:  # StageError, or anything unforeseen: the drop-in goes back
             msg = str(exc).rstrip()
-            if dropin["changed"] and not self.check_mode:
+            if not msg.endswith((".", "!", "?", ")")):
+                msg += "."
+            if not self.check_mode and (dropin["changed"] or touched(ctx["real"], saved)):
                 try:
-                    msg = "%s %s" % (msg, rollback(ctx["real"], saved))
+                    msg = "%s %s" % (msg, rollback(self.module, ctx["real"], saved))
                     dropin.update(rolled_back=True, changed=False, mtime=dropin["previous_mtime"])
                     self.diffs = []
                 except (IOError, OSError) as err:

@@ -77,6 +77,26 @@ def test_failure_after_the_write_removes_a_dropin_it_created(fresh_mariadb, tree
     assert sorted(os.listdir(str(confd))) == ["50-server.cnf"]
 
 
+def test_an_unknown_owner_fails_after_the_write_and_puts_the_previous_dropin_back(fresh_mariadb,
+                                                                                tree):
+    # Nothing checks the owner before the write: Ansible looks it up when it sets the
+    # attributes, after the new content is in place, and fails the module there.
+    top, confd = tree
+    path = previous_dropin(confd)
+    before = globals_of(fresh_mariadb, "max_connections")
+    result, _ = run(fresh_mariadb, tree, {"max_connections": 444},
+                    extra={"owner": "steadydb-no-such-user"})
+    assert result.get("failed") is True, result
+    assert "steadydb-no-such-user" in result["msg"], result["msg"]
+    assert "was put back as it was" in result["msg"], result["msg"]
+    assert path.read_bytes() == PREVIOUS
+    assert path.stat().st_mtime == OLD_MTIME
+    assert oct(path.stat().st_mode & 0o777) == "0o640"
+    assert sorted(os.listdir(str(confd))) == ["50-server.cnf", "99-steadydb.cnf"]
+    assert result["dropin"]["rolled_back"] is True
+    assert globals_of(fresh_mariadb, "max_connections") == before
+
+
 def test_clean_apply_then_rerun_is_unchanged(fresh_mariadb, tree):
     _, top, confd = tree
     fresh_mariadb.query("CREATE USER 'web'@'%' IDENTIFIED BY 'x'")

@@ -8,7 +8,7 @@ from ansible.module_utils.steadydb.option_file import (
     include_directives, message_option, option_key, options_in_groups, parse, parse_default_files,
     parse_print_defaults, refuse_control_characters, rewrite_includes, same_value,
     section_options, validation_errors)
-from ansible.module_utils.steadydb.option_tree import OptionTree
+from ansible.module_utils.steadydb.option_tree import OptionTree, write_atomic
 
 DEBIAN = """# The MariaDB configuration file
 #
@@ -442,3 +442,65 @@ def test_validation_errors_mysql_validate_config():
     assert errors[1].startswith("option 'max_connections': unsigned value 0 adjusted to 1.")
     assert errors[2] == "Aborting"
     assert message_option(errors[0]) == ("max_connections", "abc")
+
+
+# --- write_atomic: the one atomic write (option files, the server stage's rollback) ---------
+
+class MoveModule(object):
+    """A module whose atomic_move is a plain rename, recording its calls."""
+
+    def __init__(self):
+        self.params = {"unsafe_writes": False}
+        self.moves = []
+
+    def atomic_move(self, src, dest, unsafe_writes=False):
+        self.moves.append((src, dest, unsafe_writes))
+        os.rename(src, dest)
+
+
+def test_write_atomic_takes_text_or_bytes_and_moves_with_the_module(tmp_path):
+    path = str(tmp_path / "99-x.cnf")
+    module = MoveModule()
+    write_atomic(module, path, "[mysqld]\nkey = \udcff\n")
+    with open(path, "rb") as handle:
+        assert handle.read() == b"[mysqld]\nkey = \xff\n"  # surrogateescape round trip
+    write_atomic(module, path, b"[mysqld]\n\xfe\n")
+    with open(path, "rb") as handle:
+        assert handle.read() == b"[mysqld]\n\xfe\n"
+    assert [(dest, unsafe) for _src, dest, unsafe in module.moves] == [(path, False)] * 2
+    assert os.listdir(str(tmp_path)) == ["99-x.cnf"]
+
+
+def test_write_atomic_hook_sees_the_synced_temporary_file_before_the_rename(tmp_path):
+    path = tmp_path / "99-x.cnf"
+    path.write_bytes(b"old\n")
+    module, seen = MoveModule(), []
+
+    def before_rename(tmp):
+        # The content is complete in the temporary file; the live file is still the old one.
+        seen.append((os.path.dirname(tmp), open(tmp, "rb").read(), path.read_bytes()))
+        os.chmod(tmp, 0o640)
+        os.utime(tmp, ns=(1700000000123456789, 1700000000123456789))
+
+    write_atomic(module, str(path), b"new\n", before_rename=before_rename)
+    assert seen == [(str(tmp_path), b"new\n", b"old\n")]
+    assert path.read_bytes() == b"new\n"
+    st = os.stat(str(path))
+    # What the hook set survives: a plain rename, not atomic_move (which would copy the
+    # replaced file's mode and give a new mtime).
+    assert oct(st.st_mode & 0o777) == "0o640" and st.st_mtime_ns == 1700000000123456789
+    assert module.moves == []
+    assert os.listdir(str(tmp_path)) == ["99-x.cnf"]
+
+
+def test_write_atomic_hook_failure_leaves_the_file_and_no_temporary(tmp_path):
+    path = tmp_path / "99-x.cnf"
+    path.write_bytes(b"old\n")
+
+    def before_rename(tmp):
+        raise OSError(1, "Operation not permitted", tmp)
+
+    with pytest.raises(OSError, match="not permitted"):
+        write_atomic(MoveModule(), str(path), "new\n", before_rename=before_rename)
+    assert path.read_bytes() == b"old\n"
+    assert os.listdir(str(tmp_path)) == ["99-x.cnf"]

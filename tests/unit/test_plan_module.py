@@ -9,8 +9,10 @@ import os
 import yaml
 
 import mysql_plan
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.steadydb.connection import login_argument_spec
-from ansible.module_utils.steadydb.plan import APP_DEFAULTS, DEMAND_DEFAULTS, POLICY_DEFAULTS, WEB_KEYS, _size
+from ansible.module_utils.steadydb.plan import (APP_DEFAULTS, DEMAND_DEFAULTS, POLICY_DEFAULTS,
+                                                WEB_KEYS, _size, normalize_policy)
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ROLE = os.path.join(REPO, "roles", "steadydb_plan")
@@ -60,8 +62,24 @@ def test_module_covers_every_plan_input():
             assert spec["apps"]["options"][key]["default"] == default, key
     for key in ("admin_reserve", "headroom_percent", "db_host_shared", "upstream_idle_timeout"):
         assert spec[key]["default"] == DEMAND_DEFAULTS[key], key
+    # Every policy default is plan.py's own value, sizes included (no respelling).
+    for key, default in POLICY_DEFAULTS.items():
+        assert spec[mysql_plan.OPTION_NAMES.get(key, key)]["default"] == default, key
     assert spec["client_connect_timeout"]["default"] == POLICY_DEFAULTS["connect_timeout"]
-    assert _size(spec["min_buffer_pool_size"]["default"], "default") == POLICY_DEFAULTS["min_buffer_pool_size"]
+
+
+def test_sizes_take_bytes_or_a_size_string():
+    validator = ArgumentSpecValidator(mysql_plan.argument_spec())
+    for key, forms in (("min_buffer_pool_size", (33554432, "33554432", "32M", "32m")),
+                       ("mem_total_bytes", (2 * 1024 ** 3, "2G", "2048M"))):
+        for value in forms:
+            result = validator.validate({"apps": [{"name": "web"}], key: value})
+            assert result.error_messages == [], (key, value)
+            policy = normalize_policy({key: result.validated_parameters[key]})
+            assert policy[key] == _size(forms[0], key), (key, value)
+    # the role's default spelling is the module's default
+    role_default = load(ROLE, "defaults", "main.yml")["steadydb_min_buffer_pool_size"]
+    assert _size(role_default, "role") == POLICY_DEFAULTS["min_buffer_pool_size"]
 
 
 def test_role_documents_and_passes_every_variable():

@@ -27,7 +27,7 @@ def test_rollback_puts_bytes_mode_and_mtime_back(tmp_path):
     with open(path, "wb") as handle:
         handle.write(b"[mysqld]\nmax_connections = 444\n")
     os.chmod(path, 0o644)
-    text = rollback(path, saved)
+    text = rollback(FakeModule(), path, saved)
     assert "was put back as it was" in text
     with open(path, "rb") as handle:
         assert handle.read() == OLD
@@ -41,7 +41,7 @@ def test_rollback_removes_a_file_this_run_created(tmp_path):
     assert saved_file(path) is None
     with open(path, "w") as handle:
         handle.write("[mysqld]\n")
-    assert "was removed" in rollback(path, None)
+    assert "was removed" in rollback(FakeModule(), path, None)
     assert not os.path.exists(path)
 
 
@@ -76,12 +76,22 @@ class FakeModule(object):
     def fail_json(self, **kw):
         raise Failed(kw)
 
+    def atomic_move(self, src, dest, unsafe_writes=False):
+        os.rename(src, dest)
+
+    def set_fs_attributes_if_different(self, file_args, changed):
+        # As AnsibleModule.set_owner_if_different does for an owner the host does not know.
+        self.fail_json(path=file_args["path"], msg="chown failed: failed to look up user %s"
+                       % file_args["owner"])
+
     def warn(self, text):
         self.warnings.append(text)
 
 
-def staged(monkeypatch, tmp_path, check_mode, existed=True, fail_in="apply_variables"):
-    """A Stage whose drop-in step writes a real file and whose server steps are stubs."""
+def staged(monkeypatch, tmp_path, check_mode, existed=True, fail_in="apply_variables",
+           real_write=False):
+    """A Stage whose drop-in step writes a real file and whose server steps are stubs
+    (``real_write``: option_file_task.write itself, with the fake module's attributes)."""
     path = old_file(tmp_path) if existed else str(tmp_path / "99-steadydb.cnf")
     calls = []
 
@@ -90,7 +100,8 @@ def staged(monkeypatch, tmp_path, check_mode, existed=True, fail_in="apply_varia
         result = dict(changed=False, path=path, changes=[{"option": "max_connections"}],
                       previous_mtime=os.stat(path).st_mtime if existed else None)
         return dict(result=result, real=path, exists=existed, content_changed=True,
-                    new_text="[mysqld]\nmax_connections = 444\n")
+                    new_text="[mysqld]\nmax_connections = 444\n",
+                    file_args=dict(path=path, owner="ghost", group=None, mode=None))
 
     def write(module, params, ctx, backup=False):
         calls.append("write")
@@ -103,7 +114,8 @@ def staged(monkeypatch, tmp_path, check_mode, existed=True, fail_in="apply_varia
         ctx["result"]["changed"] = True
 
     monkeypatch.setattr(server_apply, "prepare", prepare)
-    monkeypatch.setattr(server_apply, "write", write)
+    if not real_write:
+        monkeypatch.setattr(server_apply, "write", write)
     monkeypatch.setattr(server_apply, "check_result", check_result)
     stage = Stage(FakeModule(check_mode))
     stage.desired, stage.shown = {"max_connections": 444}, lambda name, value: value
@@ -133,6 +145,54 @@ def test_a_failure_after_the_write_puts_the_previous_dropin_back(monkeypatch, tm
     with open(path, "rb") as handle:
         assert handle.read() == OLD
     assert os.stat(path).st_mtime_ns == MTIME_NS
+
+
+def test_failing_attributes_after_the_write_put_the_previous_dropin_back(monkeypatch, tmp_path):
+    # The content is written first, then owner/group/mode: a failure there (fail_json in
+    # AnsibleModule) must not leave the new content behind.
+    stage, path, calls = staged(monkeypatch, tmp_path, check_mode=False, fail_in=None,
+                                real_write=True)
+    with pytest.raises(Failed) as failed:
+        stage.stage()
+    assert calls == ["preflight", "prepare"]
+    msg = failed.value.args[0]["msg"]
+    assert msg == ("chown failed: failed to look up user ghost. The drop-in %s was put back as "
+                   "it was." % path)
+    assert failed.value.args[0]["dropin"]["rolled_back"] is True
+    assert failed.value.args[0]["dropin"]["changed"] is False
+    with open(path, "rb") as handle:
+        assert handle.read() == OLD
+    st = os.stat(path)
+    assert st.st_mtime_ns == MTIME_NS and st.st_mode & 0o777 == 0o640
+    assert sorted(os.listdir(str(tmp_path))) == ["99-steadydb.cnf"]
+
+
+def test_failing_attributes_on_a_created_dropin_remove_it(monkeypatch, tmp_path):
+    stage, path, calls = staged(monkeypatch, tmp_path, check_mode=False, existed=False,
+                                fail_in=None, real_write=True)
+    with pytest.raises(Failed) as failed:
+        stage.stage()
+    assert failed.value.args[0]["msg"].endswith("The drop-in %s that this run created was "
+                                                "removed." % path)
+    assert os.listdir(str(tmp_path)) == []
+
+
+def test_a_write_that_fails_before_the_rename_leaves_the_dropin_alone(monkeypatch, tmp_path):
+    stage, path, calls = staged(monkeypatch, tmp_path, check_mode=False, fail_in=None,
+                                real_write=True)
+
+    def atomic_move(src, dest, unsafe_writes=False):
+        raise Exception("Could not replace %r with %r." % (dest, src))
+
+    stage.module.atomic_move = atomic_move
+    with pytest.raises(Failed) as failed:
+        stage.stage()
+    assert failed.value.args[0]["msg"].endswith("The drop-in was not changed.")
+    assert failed.value.args[0]["dropin"]["rolled_back"] is False
+    with open(path, "rb") as handle:
+        assert handle.read() == OLD
+    assert os.stat(path).st_mtime_ns == MTIME_NS
+    assert sorted(os.listdir(str(tmp_path))) == ["99-steadydb.cnf"]
 
 
 def test_a_failure_after_creating_the_dropin_removes_it(monkeypatch, tmp_path):
