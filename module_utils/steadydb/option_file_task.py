@@ -33,7 +33,8 @@ from ansible.module_utils.steadydb.option_file import (
     OptionFileError, check_request, config_file_problems, edit, find_overrides, message_option,
     option_key, options_in_groups, parse_default_files, parse_print_defaults,
     refuse_control_characters, validation_errors)
-from ansible.module_utils.steadydb.option_tree import OptionTree, read_text, to_bytes, write_atomic
+from ansible.module_utils.steadydb.option_tree import (OptionTree, read_text, to_bytes, unknown_owner,
+                                                       write_atomic)
 from ansible.module_utils.steadydb.persisted import (
     PersistedError, describe, loads_persisted, parse_persisted, persisted_overrides,
     persisted_path)
@@ -362,6 +363,8 @@ def prepare(module, params):
     try:
         check_request(section, params["options"])
         refuse_control_characters("the header", params["header"] or "", allowed="\n\t")
+        if unknown_owner(params.get("owner"), params.get("group")):
+            raise OptionFileError(unknown_owner(params.get("owner"), params.get("group")))
     except OptionFileError as exc:
         module.fail_json(msg="Refused, nothing was changed in %s: %s." % (path, exc), **result)
     try:

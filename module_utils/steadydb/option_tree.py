@@ -24,7 +24,9 @@ Public API:
 File access only: the line-level rules are in ``option_file``.
 """
 
+import grp
 import os
+import pwd
 import shutil
 import stat
 import tempfile
@@ -45,6 +47,40 @@ def read_text(path):
 
 def to_bytes(text):
     return text.encode("utf-8", "surrogateescape")
+
+
+def user_id(owner):
+    """The user id of ``owner`` (a name or a number), None when unset; KeyError when this
+    host has no such user."""
+    if owner is None or owner == "":
+        return None
+    try:
+        return int(owner)
+    except ValueError:
+        return pwd.getpwnam(owner).pw_uid
+
+
+def group_id(group):
+    """The group id of ``group`` (a name or a number), None when unset; KeyError when
+    this host has no such group."""
+    if group is None or group == "":
+        return None
+    try:
+        return int(group)
+    except ValueError:
+        return grp.getgrnam(group).gr_gid
+
+
+def unknown_owner(owner, group):
+    """Why ``owner``/``group`` cannot be given to a file here ("" when they can): checked
+    before anything is written, so that check mode fails where the real run would,
+    instead of the real run failing after the new content is in place."""
+    for kind, name, lookup in (("user", owner, user_id), ("group", group, group_id)):
+        try:
+            lookup(name)
+        except KeyError:
+            return "no such %s %r on this host" % (kind, name)
+    return ""
 
 
 def write_atomic(module, path, data, before_rename=None):

@@ -16,12 +16,11 @@ an env file the deploy also writes to (``env_block``). Only the directories unde
 that the relative paths need are created. Secret files never show their content in a
 diff; an env file's diff shows only the values of its ``shown_keys``.
 """
-import grp
 import os
-import pwd
 import stat
 
 from ansible.module_utils.steadydb import env_block
+from ansible.module_utils.steadydb.option_tree import group_id, user_id
 
 FORBIDDEN_PARTS = ("", ".", "..")
 
@@ -80,24 +79,6 @@ def _lstat(path):
 
 # --- the write call --------------------------------------------------------------------
 
-def _user_id(owner):
-    if owner is None or owner == "":
-        return None
-    try:
-        return int(owner)
-    except ValueError:
-        return pwd.getpwnam(owner).pw_uid
-
-
-def _group_id(group):
-    if group is None or group == "":
-        return None
-    try:
-        return int(group)
-    except ValueError:
-        return grp.getgrnam(group).gr_gid
-
-
 def _ownership_problem(where, st, uid, gid):
     """Why this process cannot give ``where`` the owner/group asked ("" when it can).
 
@@ -139,7 +120,7 @@ def plan_trees(trees):
                             "deploy, or fix the path" % dest)
             continue
         try:
-            uid, gid = _user_id(tree.get("owner")), _group_id(tree.get("group"))
+            uid, gid = user_id(tree.get("owner")), group_id(tree.get("group"))
         except KeyError:
             problems.append("%s: no such user %r or group %r on this host"
                             % (dest, tree.get("owner"), tree.get("group")))

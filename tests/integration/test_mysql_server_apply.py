@@ -77,23 +77,23 @@ def test_failure_after_the_write_removes_a_dropin_it_created(fresh_mariadb, tree
     assert sorted(os.listdir(str(confd))) == ["50-server.cnf"]
 
 
-def test_an_unknown_owner_fails_after_the_write_and_puts_the_previous_dropin_back(fresh_mariadb,
-                                                                                tree):
-    # Nothing checks the owner before the write: Ansible looks it up when it sets the
-    # attributes, after the new content is in place, and fails the module there.
-    top, confd = tree
+@pytest.mark.parametrize("check", [True, False])
+def test_an_unknown_owner_is_refused_before_the_write_in_check_mode_too(fresh_mariadb, tree, check):
+    # The defect: nothing looked the owner up before the write. Ansible did, when it set
+    # the attributes after the new content was in place, and failed the module there;
+    # check mode, which sets no attributes on a file it does not write, said "ok".
+    # (A failure of the attribute step itself still puts the previous drop-in back:
+    # tests/unit/test_server_apply.py.)
+    _, top, confd = tree
     path = previous_dropin(confd)
     before = globals_of(fresh_mariadb, "max_connections")
-    result, _ = run(fresh_mariadb, tree, {"max_connections": 444},
+    result, _ = run(fresh_mariadb, tree, {"max_connections": 444}, check=check,
                     extra={"owner": "steadydb-no-such-user"})
     assert result.get("failed") is True, result
-    assert "steadydb-no-such-user" in result["msg"], result["msg"]
-    assert "was put back as it was" in result["msg"], result["msg"]
-    assert path.read_bytes() == PREVIOUS
-    assert path.stat().st_mtime == OLD_MTIME
-    assert oct(path.stat().st_mode & 0o777) == "0o640"
+    assert "no such user 'steadydb-no-such-user' on this host" in result["msg"], result["msg"]
+    assert "nothing was changed" in result["msg"], result["msg"]
+    assert path.read_bytes() == PREVIOUS and path.stat().st_mtime == OLD_MTIME
     assert sorted(os.listdir(str(confd))) == ["50-server.cnf", "99-steadydb.cnf"]
-    assert result["dropin"]["rolled_back"] is True
     assert globals_of(fresh_mariadb, "max_connections") == before
 
 

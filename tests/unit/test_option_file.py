@@ -504,3 +504,13 @@ def test_write_atomic_hook_failure_leaves_the_file_and_no_temporary(tmp_path):
         write_atomic(MoveModule(), str(path), "new\n", before_rename=before_rename)
     assert path.read_bytes() == b"old\n"
     assert os.listdir(str(tmp_path)) == ["99-x.cnf"]
+
+
+def test_unknown_owner_or_group_is_named_before_anything_is_written():
+    from ansible.module_utils.steadydb.option_tree import unknown_owner
+    assert unknown_owner(None, None) == "" and unknown_owner("root", "root") == ""
+    assert unknown_owner("0", "0") == "" and unknown_owner(12345, None) == ""
+    assert unknown_owner("steadydb-no-such-user", "root") == \
+        "no such user 'steadydb-no-such-user' on this host"
+    assert unknown_owner("root", "steadydb-no-such-group") == \
+        "no such group 'steadydb-no-such-group' on this host"
