@@ -33,17 +33,7 @@ GAP = 3.2
 pytest.importorskip("django")
 
 
-def load_filters():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "steadydb_django_filters_it", os.path.join(ROLE, "filter_plugins", "steadydb_django.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-FILTERS = load_filters()
+import steadydb_django as FILTERS  # noqa: E402  (tests/conftest.py puts the role's plugins on the path)
 
 
 def render_app(settings_dir, env_file, port, conn_max_age=1, max_user_connections=13, demand=10):

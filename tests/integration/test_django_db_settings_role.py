@@ -14,7 +14,6 @@ temporary directory, then the rendered files used the way apps use them.
 - bad input: clear error, nothing written; the env-file merge rule.
 """
 import grp
-import importlib.util
 import json
 import os
 import pwd
@@ -50,15 +49,7 @@ PASSWORDS = {
 ROLE_KEYS = ["all", "wrapped", "unicode"]
 
 
-def load_filters():
-    spec = importlib.util.spec_from_file_location(
-        "steadydb_django_filters", os.path.join(ROLE, "filter_plugins", "steadydb_django.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-FILTERS = load_filters()
+import steadydb_django as FILTERS  # noqa: E402  (tests/conftest.py puts the role's plugins on the path)
 
 
 def app_plan(name, conn_max_age=28740, health=True, db_user=None):

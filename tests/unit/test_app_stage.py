@@ -2,14 +2,8 @@
 app_files_diff): the trees handed to app_files (which checks the targets and merges the
 env files on the host, tests/unit/test_tree_files.py) and the --diff text made of its
 result. No ansible-playbook."""
-import importlib.util
-import os
 
-ROLE = os.path.join(os.path.dirname(__file__), "..", "..", "roles", "django_db_settings")
-_spec = importlib.util.spec_from_file_location(
-    "steadydb_django_stage", os.path.join(ROLE, "filter_plugins", "steadydb_django.py"))
-F = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(F)
+import steadydb_django as F  # tests/conftest.py puts the role's plugins on the path
 
 DEFAULTS = {"driver": "mysqlclient", "engine": "steadydb", "init_command": "SET x=1",
             "charset": "utf8mb4", "connect_retry": "True", "server_start_seconds": "10"}

@@ -3,16 +3,10 @@
 It was 158 lines of Jinja emitting JSON (checked.json.j2), testable only by running a
 playbook; these tests need no ansible-playbook.
 """
-import importlib.util
-import os
 
 import pytest
 
-ROLE = os.path.join(os.path.dirname(__file__), "..", "..", "roles", "django_db_settings")
-_spec = importlib.util.spec_from_file_location(
-    "steadydb_django_check", os.path.join(ROLE, "filter_plugins", "steadydb_django.py"))
-F = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(F)
+import steadydb_django as F  # tests/conftest.py puts the role's plugins on the path
 
 DEFAULTS = {"driver": "mysqlclient", "engine": "steadydb", "init_command": "SET x=1",
             "charset": "utf8mb4", "connect_retry": "True", "server_start_seconds": "10"}

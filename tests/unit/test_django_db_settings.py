@@ -4,7 +4,6 @@ Python literals, the env block) and the password lookup (lookup_plugins/
 steadydb_app_password.py: read as stored, never evaluated). The role itself, run by
 ansible-playbook on localhost: tests/integration/test_django_db_settings_role.py.
 """
-import importlib.util
 import os
 
 import pytest
@@ -13,15 +12,7 @@ ROLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pa
                     "django_db_settings")
 
 
-def load_filters():
-    spec = importlib.util.spec_from_file_location(
-        "steadydb_django_filters", os.path.join(ROLE, "filter_plugins", "steadydb_django.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-FILTERS = load_filters()
+import steadydb_django as FILTERS  # noqa: E402  (tests/conftest.py puts the role's plugins on the path)
 # Values that break naive quoting (the role test round-trips them through real readers).
 TRICKY = ["it's \"quoted\"", "$HOME and ${PATH} $(id)", "# not a comment #", "  lead and trail  ",
           "back\\slash\\n\\\\ end\\", "`id` and \\`", "%41%zz%", "pässwörd€"]
@@ -68,15 +59,7 @@ def test_database_url_socket_and_ipv6_hosts():
 
 # --- the password lookup (issue 12 item 5): read as stored, never evaluated ---------------
 
-def load_password_lookup():
-    spec = importlib.util.spec_from_file_location(
-        "steadydb_app_password", os.path.join(ROLE, "lookup_plugins", "steadydb_app_password.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-LOOKUP = load_password_lookup()
+import steadydb_app_password as LOOKUP  # noqa: E402
 
 
 class Trusted(str):

@@ -1,27 +1,17 @@
 """The audit reads back only what steadydb wrote into an env file (issue 12 item 13):
 the non-secret keys of the app's managed block, read like a shell would. The deploy's
 own keys and secrets, inside or outside the block, never come out."""
-import importlib.util
 import os
 import subprocess
-import sys
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "filter_plugins"))
-from steadydb_env import ALLOWED_SUFFIXES, env_audit_targets, env_settings  # noqa: E402
+import steadydb_django
+from steadydb_env import ALLOWED_SUFFIXES, env_audit_targets, env_settings
 
-from ansible.errors import AnsibleFilterError  # noqa: E402
+from ansible.errors import AnsibleFilterError
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def role_filter():
-    spec = importlib.util.spec_from_file_location(
-        "role_filter", os.path.join(REPO, "roles", "django_db_settings", "filter_plugins", "steadydb_django.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 FOREIGN = {"REDIS_PASS": "redis-secret", "SENTRY_DSN": "https://key@sentry/1",
@@ -58,7 +48,7 @@ def test_no_foreign_value_and_no_password_comes_out():
 
 
 def test_allow_list_is_the_role_key_list_minus_secrets():
-    role = role_filter()
+    role = steadydb_django
     assert set(ALLOWED_SUFFIXES) == set(role.ENV_KEY_SUFFIXES) - {"PASSWORD"}
     assert "PASSWORD" in role.ENV_KEY_SUFFIXES
 
@@ -66,7 +56,7 @@ def test_allow_list_is_the_role_key_list_minus_secrets():
 def test_reads_every_key_the_role_writes():
     """Writer and reader share one definition: a block written by env_block reads back
     with every non-secret key."""
-    role = role_filter()
+    role = steadydb_django
     app = {"env_prefix": "APP_DB_", "database_url_var": "APP_URL", "db_host": "db", "db_port": 3307,
            "db_name": "n", "db_user": "u", "conn_max_age": 60, "conn_health_checks": True,
            "options": {"connect_timeout": 5, "read_timeout": 90, "write_timeout": 91},

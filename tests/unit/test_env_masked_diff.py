@@ -4,14 +4,8 @@ The defect: the env-file task said "changed" with no diff at all (diff: false, n
 so --check --diff could not explain the change. The diff shown now has every value
 hidden except the plan's non-secret settings.
 """
-import importlib.util
-import os
 
-ROLE = os.path.join(os.path.dirname(__file__), "..", "..", "roles", "django_db_settings")
-_spec = importlib.util.spec_from_file_location(
-    "steadydb_django_masked", os.path.join(ROLE, "filter_plugins", "steadydb_django.py"))
-F = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(F)
+import steadydb_django as F  # tests/conftest.py puts the role's plugins on the path
 
 APP = {"env_prefix": "DB_"}
 OLD = ("REDIS_PASS=old-redis-secret\n"

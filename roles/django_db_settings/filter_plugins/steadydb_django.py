@@ -29,33 +29,23 @@ try:
 except ImportError:  # pragma: no cover - unit tests without Ansible
     AnsibleFilterError = ValueError
 
-_ENVFILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "files",
-                        "steadydb_app", "envfile.py")
-
-
-def _load_envfile():
-    spec = importlib.util.spec_from_file_location("steadydb_app_envfile", _ENVFILE)
+def _load(name, path):
+    """The Python file at ``path`` as a module: files that are not plugins (the package
+    shipped to the app, a module_utils file) and so are not importable here by name."""
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-ENVFILE = _load_envfile()
-
+# The env-file format (writer and reader), as the app reads it.
+ENVFILE = _load("steadydb_app_envfile", os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), os.pardir, "files", "steadydb_app", "envfile.py"))
 # The managed block's rules (split, merge, masked diff), shared with the app_files module
 # that merges the block on the host.
-_ENV_BLOCK = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir, os.pardir,
-                          "module_utils", "steadydb", "env_block.py")
-
-
-def _load_env_block():
-    spec = importlib.util.spec_from_file_location("steadydb_env_block", _ENV_BLOCK)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-ENV_BLOCK = _load_env_block()
+ENV_BLOCK = _load("steadydb_env_block", os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir, os.pardir, "module_utils",
+    "steadydb", "env_block.py"))
 
 # The keys of the managed block, in the order written, after the app's env_prefix (DB_),
 # then the URL variable (database_url_var, DATABASE_URL). Defined here once: the role
