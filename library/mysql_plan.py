@@ -350,9 +350,17 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+ansible_facts:
+  description: The server facts the module read (only when it was given no O(facts)).
+  returned: when O(facts) and O(plan) are not given
+  type: dict
+  contains:
+    mysql:
+      description: What steadydb knows about the server and its host, as M(steadydb.mysql.mysql_facts) returns it.
+      type: dict
 plan:
   description:
-    - The plan. Also set as C(ansible_facts.steadydb_plan).
+    - The plan (the role C(steadydb_plan) keeps it as the host fact C(steadydb_plan)).
     - The full schema, with an example, is in C(docs/architecture.md).
   returned: success
   type: dict
@@ -573,7 +581,8 @@ def main():
         module.fail_json(msg="mysql_plan: %s" % exc)
     for warning in plan['warnings']:
         module.warn(warning)
-    ansible_facts['steadydb_plan'] = plan
+    # The plan is returned once, as `plan`; the role keeps it as the host fact
+    # steadydb_plan (set_fact, so that it outranks a play variable of that name).
     module.exit_json(changed=False, plan=plan, ansible_facts=ansible_facts)
 
 

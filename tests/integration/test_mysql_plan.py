@@ -40,7 +40,8 @@ def test_plan_through_ansible_check_mode():
     assert not result.get("failed"), result
     assert result["changed"] is False
     plan = result["plan"]
-    assert result["ansible_facts"]["steadydb_plan"] == plan
+    # Returned once: the role, not the module, makes it the host fact steadydb_plan.
+    assert "steadydb_plan" not in result.get("ansible_facts", {})
     assert plan["apps"]["web"]["demand"] == 10
     assert plan["apps"]["logger"]["db_user"] == "datalog"
     assert plan["apps"]["logger"]["demand"] == 2  # "2" was converted by the arg spec
@@ -152,7 +153,7 @@ def test_without_facts_it_reads_the_server_as_mysql_facts_does(mariadb):
     # and the plan is the one planned from those facts
     from_facts, _ = run_module("mysql_plan", {"facts": read, "apps": APPS})
     assert result["plan"] == from_facts["plan"]
-    assert result["ansible_facts"]["steadydb_plan"] == result["plan"]
+    assert set(result["ansible_facts"]) == {"mysql"}
 
 
 def test_bad_apps_fail_before_the_server_is_read():
