@@ -196,6 +196,14 @@ def test_rerun_ratios_from_alternating_rounds_are_the_median_of_each_rounds_rati
     assert calls == ["a", "b", "a", "b"] and rounds == [{"a": 2.0, "b": 1.0}] * 2
 
 
+def test_first_run_ratio_pairs_the_3_hosts_with_the_fresh_host_timed_after_them():
+    sp = {"converge_1": {"seconds": 30.0}, "converge_3": {"seconds": 45.0},
+          "converge_1_alone": {"seconds": 36.0}}
+    assert resilience.speed_ratios(sp)["hosts3_vs_1_converge"] == 1.25
+    del sp["converge_1_alone"]
+    assert resilience.speed_ratios(sp)["hosts3_vs_1_converge"] == 1.5  # older results
+
+
 def test_speed_ratios_missing_runs_are_none():
     r = resilience.speed_ratios({"converge_1": {"seconds": 30.0}, "rerun_1": {"seconds": 20}})
     assert r["one_task_s_median"] is None
