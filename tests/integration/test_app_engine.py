@@ -114,31 +114,45 @@ def test_wrong_password_is_not_retried(app):
     assert time.monotonic() - started < 8  # interpreter + Django start; no 12 s retry
 
 
-OVERHEAD = r'''
+# What the shipped engine adds to each query, counted rather than timed (the time is
+# `make bench`'s engine overhead table; a timed assertion fails on a busy machine): the
+# clock reads of its idle bookkeeping, and the bytes the server receives, which would
+# grow with any statement or ping the engine sent of its own.
+PER_QUERY = r'''
 import json, time
 from django.db import connection
+
+def received(cursor):
+    cursor.execute("SHOW SESSION STATUS LIKE 'Bytes_received'")
+    return int(cursor.fetchone()[1])
+
+reads = [0]
+clock = time.monotonic
+def counted():
+    reads[0] += 1
+    return clock()
+
 with connection.cursor() as cursor:
-    best = None
-    for _ in range(5):
-        started = time.perf_counter()
-        for _ in range(400):
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-        took = (time.perf_counter() - started) / 400
-        best = took if best is None else min(best, took)
-print("RESULT " + json.dumps(best))
+    before = received(cursor)
+    time.monotonic = counted
+    for _ in range(400):
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    time.monotonic = clock
+    after = received(cursor)
+print("RESULT " + json.dumps({"clock_reads": reads[0], "bytes_received": after - before}))
 '''
 
 
-def test_engine_overhead_per_query(app):
+def test_engine_adds_one_clock_read_and_no_traffic_per_query(app):
     got = {}
-    for settings in ("proj.settings", BARE, "proj.settings", BARE):
-        proc = run(app, ["-c", "import django; django.setup(); exec(%r)" % OVERHEAD], settings=settings)
+    for settings in ("proj.settings", BARE):
+        proc = run(app, ["-c", "import django; django.setup(); exec(%r)" % PER_QUERY], settings=settings)
         assert proc.returncode == 0, proc.stderr[-2000:]
-        best = json.loads(proc.stdout.split("RESULT ")[-1])
-        got[settings] = min(best, got.get(settings, best))
-    overhead = got["proj.settings"] - got[BARE]
-    print("round trip %.1f us (Django engine), %.1f us (steadydb engine), overhead %.1f us"
-          % (got[BARE] * 1e6, got["proj.settings"] * 1e6, overhead * 1e6))
-    # Two clock reads and a comparison: noise next to a round trip, even on a busy host.
-    assert overhead < max(0.25 * got[BARE], 20e-6), got
+        got[settings] = json.loads(proc.stdout.split("RESULT ")[-1])
+    # Django's engine reads no clock per query; the steadydb engine one (the time of the
+    # last use, for the idle check when the next cursor opens).
+    assert got[BARE]["clock_reads"] == 0, got
+    assert got["proj.settings"]["clock_reads"] == 400, got
+    # And not one byte more reaches the server: no ping, no statement of its own.
+    assert got["proj.settings"]["bytes_received"] == got[BARE]["bytes_received"] > 0, got
