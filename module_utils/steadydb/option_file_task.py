@@ -363,8 +363,9 @@ def prepare(module, params):
     try:
         check_request(section, params["options"])
         refuse_control_characters("the header", params["header"] or "", allowed="\n\t")
-        if unknown_owner(params.get("owner"), params.get("group")):
-            raise OptionFileError(unknown_owner(params.get("owner"), params.get("group")))
+        owner_problem = unknown_owner(params.get("owner"), params.get("group"))
+        if owner_problem:
+            raise OptionFileError(owner_problem)
     except OptionFileError as exc:
         module.fail_json(msg="Refused, nothing was changed in %s: %s." % (path, exc), **result)
     try:

@@ -20,7 +20,7 @@ import os
 import stat
 
 from ansible.module_utils.steadydb import env_block
-from ansible.module_utils.steadydb.option_tree import group_id, user_id
+from ansible.module_utils.steadydb.option_tree import group_id, unknown_owner, user_id
 
 FORBIDDEN_PARTS = ("", ".", "..")
 
@@ -119,12 +119,11 @@ def plan_trees(trees):
                             "(its owner and mode are the deploy's to choose): create it in the "
                             "deploy, or fix the path" % dest)
             continue
-        try:
-            uid, gid = user_id(tree.get("owner")), group_id(tree.get("group"))
-        except KeyError:
-            problems.append("%s: no such user %r or group %r on this host"
-                            % (dest, tree.get("owner"), tree.get("group")))
+        owner_problem = unknown_owner(tree.get("owner"), tree.get("group"))
+        if owner_problem:
+            problems.append("%s: %s" % (dest, owner_problem))
             continue
+        uid, gid = user_id(tree.get("owner")), group_id(tree.get("group"))
         attrs = {"owner": tree.get("owner") or None, "group": tree.get("group") or None,
                  "mode": tree.get("mode")}
         entries = [(rel, text, False, None) for rel, text in sorted((tree.get("files") or {}).items())]
