@@ -11,8 +11,8 @@ steadydb owns one block per app in an env file the deploy also writes to::
     # END steadydb django_db_settings app=shop
 
 The rules live here once. The write call (``app_files``, ``tree_files.plan_trees``) merges
-the new block into the file on the host, in the same round trip that writes it; the
-controller-side filters (``steadydb_env_split``, ``steadydb_env_masked_diff``, the audit's
+the new block into the file on the host, in the same round trip that writes it, and makes
+its masked diff; the controller-side filters (``steadydb_env_split``, the audit's
 ``steadydb_env_settings``) load this file by path. Standard library only, for that reason.
 """
 import difflib

@@ -2,8 +2,9 @@
 # Copyright: steadydb contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters of the django_db_settings role: quoting for env files and Python, the
-DATABASE_URL, the merge of an existing env file with the managed block, and the plan
-data rendered into the app's settings files.
+DATABASE_URL, the managed block's keys (its split and merge are
+module_utils/steadydb/env_block.py, which this plugin loads), and the plan data rendered
+into the app's settings files.
 
 The env-file format (writer and reader) lives once, in the package the role ships to
 the app: files/steadydb_app/envfile.py. This plugin loads that file by path, so the
@@ -472,18 +473,6 @@ def password_warning(app):
                                            app["password_note"], app["database_url_var"]))
 
 
-def env_masked_diff(old_text, new_text, app, path="env file"):
-    """A unified diff of an env file with every value hidden but the plan's settings.
-
-    Shown in clear: the non-secret keys of the app's managed block (HOST, PORT, NAME,
-    USER, CONN_MAX_AGE, ...). Hidden: the password, the URL variable (it holds the
-    password) and every line of the deploy's own (REDIS_PASS, SENTRY_DSN, ...). A changed
-    password still shows as a changed line: ``-DB_PASSWORD=********`` /
-    ``+DB_PASSWORD=********`` (module_utils/steadydb/env_block.py ``masked_diff``).
-    """
-    return ENV_BLOCK.masked_diff(old_text, new_text, env_shown_keys(app["env_prefix"]), path)
-
-
 # --- the stage: the files to write ------------------------------------------------------
 
 ENV_TEMPLATE = "env.j2"
@@ -552,7 +541,6 @@ class FilterModule(object):
             "steadydb_env_keys": env_keys,
             "steadydb_env_markers": env_markers,
             "steadydb_env_block": env_block,
-            "steadydb_env_masked_diff": env_masked_diff,
             "steadydb_check_apps": check_apps,
             "steadydb_app_stage": app_stage,
             "steadydb_app_files_diff": app_files_diff,
