@@ -77,23 +77,28 @@ def test_failure_after_the_write_removes_a_dropin_it_created(fresh_mariadb, tree
     assert sorted(os.listdir(str(confd))) == ["50-server.cnf"]
 
 
-@pytest.mark.parametrize("check", [True, False])
-def test_an_unknown_owner_is_refused_before_the_write_in_check_mode_too(fresh_mariadb, tree, check):
+@pytest.mark.parametrize("previous", [True, False], ids=["dropin-exists", "no-dropin"])
+@pytest.mark.parametrize("check", [True, False], ids=["check", "real"])
+def test_an_unknown_owner_is_refused_before_the_write_in_check_mode_too(fresh_mariadb, tree, check,
+                                                                        previous):
     # The defect: nothing looked the owner up before the write. Ansible did, when it set
     # the attributes after the new content was in place, and failed the module there;
-    # check mode, which sets no attributes on a file it does not write, said "ok".
-    # (A failure of the attribute step itself still puts the previous drop-in back:
-    # tests/unit/test_server_apply.py.)
+    # check mode, which sets no attributes on a file it would create, said "ok" when
+    # there was no drop-in yet. (A failure of the attribute step itself still puts the
+    # previous drop-in back: tests/unit/test_server_apply.py.)
     _, top, confd = tree
-    path = previous_dropin(confd)
+    path = previous_dropin(confd) if previous else confd / "99-steadydb.cnf"
     before = globals_of(fresh_mariadb, "max_connections")
     result, _ = run(fresh_mariadb, tree, {"max_connections": 444}, check=check,
                     extra={"owner": "steadydb-no-such-user"})
     assert result.get("failed") is True, result
     assert "no such user 'steadydb-no-such-user' on this host" in result["msg"], result["msg"]
     assert "nothing was changed" in result["msg"], result["msg"]
-    assert path.read_bytes() == PREVIOUS and path.stat().st_mtime == OLD_MTIME
-    assert sorted(os.listdir(str(confd))) == ["50-server.cnf", "99-steadydb.cnf"]
+    if previous:
+        assert path.read_bytes() == PREVIOUS and path.stat().st_mtime == OLD_MTIME
+        assert sorted(os.listdir(str(confd))) == ["50-server.cnf", "99-steadydb.cnf"]
+    else:
+        assert sorted(os.listdir(str(confd))) == ["50-server.cnf"]
     assert globals_of(fresh_mariadb, "max_connections") == before
 
 
