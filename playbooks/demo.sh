@@ -10,12 +10,18 @@
 #   playbooks/demo.sh            harden the demo target
 #   playbooks/demo.sh audit      audit it (exit 2 on critical findings)
 #   playbooks/demo.sh baseline   a second, never-hardened container to audit against
+#   playbooks/demo.sh target     only make sure the container runs and its server answers
+#
+# STEADYDB_DEMO_CONTAINER names the container (the tests use throwaway names).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 mode=${1:-harden}
-name=steadydb-demo
-[ "$mode" = baseline ] && name=steadydb-demo-baseline
+case "$mode" in
+  harden|audit|target) name=${STEADYDB_DEMO_CONTAINER:-steadydb-demo} ;;
+  baseline) name=${STEADYDB_DEMO_CONTAINER:-steadydb-demo-baseline} ;;
+  *) echo "usage: playbooks/demo.sh [harden|audit|baseline|target]" >&2; exit 2 ;;
+esac
 image=localhost/steadydb:bookworm
 state=.cache/demo
 mkdir -p "$state"
@@ -28,6 +34,18 @@ if podman container exists "$name" &&
    [ "$(podman container inspect -f '{{.HostConfig.Memory}}' "$name")" != "$memory" ]; then
   echo "demo: recreating container $name with a 1 GiB memory limit"
   podman rm -f "$name" >/dev/null
+fi
+# podman's record can outlive the container's processes: with conmon and init killed
+# together it still says "running", every exec fails ("cannot exec in a stopped
+# container") and stop/start refuse the state. Nothing in the demo is lost by making it
+# again (demo-prepare.yml recreates the account from the vaulted secret).
+if podman container exists "$name" &&
+   [ "$(podman container inspect -f '{{.State.Running}}' "$name")" = true ] &&
+   ! podman exec "$name" true >/dev/null 2>&1; then
+  echo "demo: container $name is marked running but its processes are gone; recreating it"
+  # The first removal times out waiting for the exit file conmon never wrote, and
+  # leaves the record "stopped"; the second removes it.
+  podman rm -f "$name" >/dev/null 2>&1 || podman rm -f "$name" >/dev/null
 fi
 if ! podman container exists "$name"; then
   echo "demo: creating container $name from $image"
@@ -47,6 +65,7 @@ for _ in $(seq 1 60); do
   sleep 1
 done
 podman exec "$name" "${ping[@]}" >/dev/null
+[ "$mode" = target ] && exit 0
 
 # The app's secret lives in a Vault file; its vault password file stays out of git.
 umask 077
@@ -78,5 +97,4 @@ case "$mode" in
     ansible-playbook "${inventory[@]}" "${vault_args[@]}" playbooks/audit-db.yml \
       -e "steadydb_audit_report=$PWD/$state/audit-$name.json"
     ;;
-  *) echo "usage: playbooks/demo.sh [harden|audit|baseline]" >&2; exit 2 ;;
 esac

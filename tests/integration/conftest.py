@@ -226,3 +226,30 @@ def run_option_file(tree, options, **kw):
                 options=options)
     args.update(kw.pop("extra", {}))
     return run_module("mysql_option_file", args, **kw)
+
+
+def podman_env():
+    """The environment for podman: the project's own containers.conf (runc, explicit
+    rlimits), as the Makefile exports it, unless the caller set one."""
+    env = dict(os.environ)
+    conf = os.path.join(REPO, ".config", "containers.conf")
+    if os.path.exists(conf):
+        env.setdefault("CONTAINERS_CONF", conf)
+    return env
+
+
+def have_podman_image(image):
+    """True when podman runs here and ``image`` exists (``make images`` builds it)."""
+    if not shutil.which("podman"):
+        return False
+    return subprocess.run(["podman", "image", "exists", image], env=podman_env(),
+                          timeout=60).returncode == 0
+
+
+def podman(*args, check=True, timeout=120):
+    """One bounded podman command; fails the test with podman's message when ``check``."""
+    proc = subprocess.run(["podman"] + list(args), env=podman_env(), capture_output=True,
+                          text=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError("podman %s: %s" % (" ".join(args), proc.stderr or proc.stdout))
+    return proc

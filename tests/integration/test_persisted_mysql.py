@@ -14,7 +14,6 @@ Skipped without podman or the image (``make images`` builds it).
 """
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -22,36 +21,14 @@ import uuid
 
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from conftest import REPO, have_podman_image, podman, podman_env
+
 IMAGE = "localhost/steadydb:mysql"
 DROPIN = "/etc/mysql/mysql.conf.d/99-steadydb.cnf"
 AUTO = "/var/lib/mysql/mysqld-auto.cnf"
 
 
-def _env():
-    env = dict(os.environ)
-    conf = os.path.join(REPO, ".config", "containers.conf")
-    if os.path.exists(conf):
-        env.setdefault("CONTAINERS_CONF", conf)
-    return env
-
-
-def _have_image():
-    if not shutil.which("podman"):
-        return False
-    proc = subprocess.run(["podman", "image", "exists", IMAGE], env=_env(), timeout=60)
-    return proc.returncode == 0
-
-
-pytestmark = [pytest.mark.skipif(not _have_image(), reason="podman or %s is missing" % IMAGE)]
-
-
-def podman(*args, check=True, timeout=120):
-    proc = subprocess.run(["podman"] + list(args), env=_env(), capture_output=True, text=True,
-                          timeout=timeout)
-    if check and proc.returncode != 0:
-        raise AssertionError("podman %s: %s" % (" ".join(args), proc.stderr or proc.stdout))
-    return proc
+pytestmark = [pytest.mark.skipif(not have_podman_image(IMAGE), reason="podman or %s is missing" % IMAGE)]
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +66,7 @@ def module(name, mod, args, check=False):
            "-a", json.dumps(args), "-e", "ansible_python_interpreter=/usr/bin/python3"]
     if check:
         cmd.append("--check")
-    env = dict(_env(), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
+    env = dict(podman_env(), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
                ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"))
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
     data = json.loads(proc.stdout[proc.stdout.find("{"):])
