@@ -121,6 +121,13 @@ options:
         O(ca_cert).
       - When unset, PyMySQL's default applies (checked when O(ca_cert) is given).
     type: bool
+attributes:
+  platform:
+    support: full
+    platforms: posix
+    details:
+      - Talks to the server over the network or its unix socket with PyMySQL, so it runs on
+        any POSIX host that reaches the server, the database host or another one.
 requirements:
   - PyMySQL on the target host (C(apt install python3-pymysql) or C(pip install PyMySQL)).
 notes:

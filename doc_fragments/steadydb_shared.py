@@ -1,13 +1,17 @@
 # -*- coding: utf-8 -*-
 # Copyright: steadydb contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Options two modules share, each documented once; a module names the part it takes.
+"""Options and attributes several modules share, each documented once; a module names
+the part it takes (its own keys win over a part's, attribute by attribute).
 
 - ``steadydb_shared.accounts`` (mysql_user_limits, mysql_server_apply): the per-account
   caps, built in module_utils/steadydb/accounts.py (``accounts_argument_spec``).
 - ``steadydb_shared.unit`` (mysql_unit_info, mysql_unit_apply): how the server's systemd
   unit is found and how the plan's unit settings are completed, built in
-  module_utils/steadydb/systemd.py (``unit_argument_spec``).
+  module_utils/steadydb/systemd.py (``unit_argument_spec``), and their platform.
+- ``steadydb_shared.read_only``: no diff, for the modules that change nothing.
+- ``steadydb_shared.computed`` (mysql_audit, mysql_restart_due): check mode and platform
+  of a pure computation from the module's options.
 """
 
 
@@ -72,4 +76,28 @@ options:
         the plan's (soft and hard separately). V(false) writes the plan's value as it is.
     type: bool
     default: true
+attributes:
+  platform:
+    support: partial
+    platforms: posix
+    details: Linux with systemd as the service manager only; fails elsewhere (no
+      C(/run/systemd/system)).
+'''
+
+    READ_ONLY = r'''
+attributes:
+  diff_mode:
+    support: none
+    details: Changes nothing, so there is no diff.
+'''
+
+    COMPUTED = r'''
+attributes:
+  check_mode:
+    support: full
+    details: Computes from its options only and changes nothing; the same in check mode.
+  platform:
+    support: full
+    platforms: all
+    details: Pure computation in Python; reads no file, runs no command and connects to nothing.
 '''

@@ -55,18 +55,9 @@ options:
     type: dict
     default: {}
 extends_documentation_fragment:
+  - steadydb_shared.read_only
+  - steadydb_shared.computed
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-    details: Reads nothing by itself and changes nothing; the same in check mode.
-  diff_mode:
-    support: none
-    details: Changes nothing, so there is no diff.
-  platform:
-    support: full
-    platforms: all
-    details: Pure computation in Python; reads no file, runs no command and connects to nothing.
 """
 
 EXAMPLES = r"""

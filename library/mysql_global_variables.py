@@ -75,8 +75,8 @@ options:
     choices: [when_unset, always]
     default: when_unset
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
   - steadydb_login
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
@@ -86,12 +86,6 @@ attributes:
     details: One C(name = value) line per changed variable, before and after (a read-only
       variable is marked as needing a restart, a value to persist again as persisted);
       secret values are masked.
-  platform:
-    support: full
-    platforms: posix
-    details:
-      - Talks to the server over the network or its unix socket with PyMySQL, so it runs on
-        any POSIX host that reaches the server, the database host or another one.
 notes:
   - On MariaDB types, ranges and read-only flags come from
     C(information_schema.SYSTEM_VARIABLES); on MySQL ranges come from

@@ -29,22 +29,14 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
   - steadydb_login
+  - steadydb_shared.read_only
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
     details: Read-only (C(SHOW GRANTS)); runs the same in check mode, so C(--check) predicts
       the failure.
-  diff_mode:
-    support: none
-    details: Changes nothing, so there is no diff.
-  platform:
-    support: full
-    platforms: posix
-    details:
-      - Talks to the server over the network or its unix socket with PyMySQL, so it runs on
-        any POSIX host that reaches the server, the database host or another one.
 notes:
   - Privileges that come only through a role that is not active are not seen; grant them
     to the account, or make the role its default role.

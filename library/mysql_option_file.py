@@ -173,8 +173,8 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
   - files
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full

@@ -277,15 +277,13 @@ options:
     elements: str
     default: [mariadb.service, mysql.service, mysqld.service]
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
   - steadydb_login
+  - steadydb_shared.read_only
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
     details: Reads (when it has no O(facts)) and computes; changes nothing, the same in check mode.
-  diff_mode:
-    support: none
-    details: Changes nothing, so there is no diff.
   platform:
     support: full
     platforms: all

@@ -38,18 +38,9 @@ options:
     description: When the running server started (UNIX time).
     type: float
 extends_documentation_fragment:
+  - steadydb_shared.read_only
+  - steadydb_shared.computed
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-    details: Computes from its options only and changes nothing; the same in check mode.
-  diff_mode:
-    support: none
-    details: Changes nothing, so there is no diff.
-  platform:
-    support: full
-    platforms: all
-    details: Pure computation in Python; reads no file, runs no command and connects to nothing.
 '''
 
 EXAMPLES = r'''

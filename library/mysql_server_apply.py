@@ -119,10 +119,10 @@ options:
     choices: [when_unset, always]
     default: when_unset
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
   - files
   - steadydb_login
   - steadydb_shared.accounts
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full

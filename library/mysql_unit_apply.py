@@ -87,8 +87,8 @@ options:
     type: str
     default: Ansible managed
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
   - steadydb_shared.unit
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
@@ -100,11 +100,6 @@ attributes:
   diff_mode:
     support: full
     details: One diff per drop-in that changes.
-  platform:
-    support: partial
-    platforms: posix
-    details: Linux with systemd as the service manager only; fails elsewhere (no
-      C(/run/systemd/system)).
 notes:
   - The drop-in text is the same, byte for byte, as the role's templates wrote before
     this module (with O(managed) the default C(ansible_managed) text).

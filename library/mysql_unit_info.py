@@ -42,21 +42,14 @@ options:
     type: str
     default: 50-steadydb.conf
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
   - steadydb_shared.unit
+  - steadydb_shared.read_only
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
     details:
       - Read-only (C(systemctl show), the unit files, C(/proc/MAINPID)); the same in check mode.
-  diff_mode:
-    support: none
-    details: Changes nothing, so there is no diff.
-  platform:
-    support: partial
-    platforms: posix
-    details: Linux with systemd as the service manager only; fails elsewhere (no
-      C(/run/systemd/system)).
 notes:
   - The packaged values are read from the unit file and the other drop-ins (not from
     C(systemctl show), which includes steadydb's own drop-in), with the service

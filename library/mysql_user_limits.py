@@ -15,9 +15,9 @@ version_added: "0.1.0"
 author:
   - steadydb contributors (@steadydb)
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
   - steadydb_login
   - steadydb_shared.accounts
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
@@ -25,12 +25,6 @@ attributes:
   diff_mode:
     support: full
     details: One C(user@host max_user_connections = n) line per changed account, before and after.
-  platform:
-    support: full
-    platforms: posix
-    details:
-      - Talks to the server over the network or its unix socket with PyMySQL, so it runs on
-        any POSIX host that reaches the server, the database host or another one.
 '''
 
 EXAMPLES = r'''

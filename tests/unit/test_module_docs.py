@@ -21,6 +21,8 @@ import re
 
 import pytest
 import yaml
+from ansible.plugins.loader import fragment_loader, init_plugin_loader
+from ansible.utils.plugin_docs import get_docstring
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODULES = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(REPO, "library", "*.py")))
@@ -29,6 +31,10 @@ AUTHOR = re.compile(r"^\S.* \(@[A-Za-z0-9-]+\)$")
 # Option names that name a file, a directory, a socket or a binary.
 PATHLIKE = re.compile(r"(^|_)(path|paths|file|dir|datadir|directories|socket|cert|key|binary)$")
 SETS_DIFF = re.compile(r"""\[["']diff["']\]\s*=|\bdiff\s*=\s*dict\(""")
+
+# The fragments as ansible-doc finds them (ansible.cfg's doc_fragment_plugins).
+init_plugin_loader()
+fragment_loader.add_directory(os.path.join(REPO, "doc_fragments"))
 
 
 class Captured(Exception):
@@ -50,39 +56,15 @@ def source_with_utils(name):
     return text
 
 
-def fragment_doc(name):
-    """One fragment: the project's doc_fragments/ or ansible.builtin's; ``NAME.part`` is the
-    variable ``PART`` of the fragment NAME (as Ansible reads it), else ``DOCUMENTATION``."""
-    base, _, part = name.partition(".")
-    local = os.path.join(REPO, "doc_fragments", base + ".py")
-    if "." not in part and os.path.exists(local):
-        spec = importlib.util.spec_from_file_location("steadydb_fragment_" + base, local)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return yaml.safe_load(getattr(module.ModuleDocFragment, part.upper() or "DOCUMENTATION"))
-    parts = name.split(".")[2:] if name.startswith("ansible.builtin.") else name.split(".")
-    module = importlib.import_module("ansible.plugins.doc_fragments." + parts[0])
-    variable = parts[1].upper() if len(parts) > 1 else "DOCUMENTATION"
-    return yaml.safe_load(getattr(module.ModuleDocFragment, variable))
-
-
 def documentation(name):
-    """The module's DOCUMENTATION with its fragments merged in (the module's own keys win)."""
-    module = importlib.import_module(name)
-    doc = yaml.safe_load(module.DOCUMENTATION)
-    fragments = doc.get("extends_documentation_fragment") or []
-    if isinstance(fragments, str):
-        fragments = [fragments]
-    options, attributes = {}, {}
-    for fragment in fragments:
-        part = fragment_doc(fragment)
-        options.update(part.get("options") or {})
-        for key, value in (part.get("attributes") or {}).items():
-            attributes[key] = dict(attributes.get(key, {}), **value)
-    options.update(doc.get("options") or {})
-    for key, value in (doc.get("attributes") or {}).items():
-        attributes[key] = dict(attributes.get(key, {}), **value)
-    return doc, fragments, options, attributes
+    """What ansible-doc shows: the module's documentation with its fragments merged by
+    Ansible itself (ansible.utils.plugin_docs, where the first of two places that give
+    the same attribute key wins), and the fragment names as the module lists them."""
+    path = os.path.join(REPO, "library", name + ".py")
+    doc = get_docstring(path, fragment_loader, is_module=True)[0]
+    fragments = yaml.safe_load(importlib.import_module(name).DOCUMENTATION).get(
+        "extends_documentation_fragment") or []
+    return doc, fragments, doc.get("options") or {}, doc.get("attributes") or {}
 
 
 def module_kwargs(name, monkeypatch):
@@ -132,6 +114,9 @@ def test_attributes_match_the_code(name, monkeypatch):
         assert key in attributes, "%s: attributes.%s is missing" % (name, key)
         assert attributes[key].get("description"), (name, key)
         assert attributes[key].get("support") in SUPPORT, (name, key, attributes[key].get("support"))
+    # action_common_attributes says N/A for platform; every module here has platforms, and
+    # a shared part listed after that fragment would be shadowed by its N/A.
+    assert attributes["platform"]["support"] != "N/A", name
     assert attributes["platform"].get("platforms"), name
     kwargs = module_kwargs(name, monkeypatch)
     assert (attributes["check_mode"]["support"] != "none") == bool(kwargs.get("supports_check_mode")), name
