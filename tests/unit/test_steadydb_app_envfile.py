@@ -16,8 +16,8 @@ import sys
 
 import pytest
 
-FILES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                     "roles", "django_db_settings", "files")
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FILES = os.path.join(REPO, "roles", "django_db_settings", "files")
 sys.dont_write_bytecode = True  # keep __pycache__ out of the role's shipped package
 sys.path.insert(0, FILES)
 from steadydb_app import envfile  # noqa: E402
@@ -25,27 +25,9 @@ from steadydb_app import envfile  # noqa: E402
 dotenv = pytest.importorskip("dotenv")
 decouple = pytest.importorskip("decouple")
 
-HOSTILE = {
-    "quote": "it's",
-    "double_quote": 'say "hi"',
-    "wrapped": '"wrapped"',
-    "dollar": "pa$$word $HOME",
-    "backquote": "`id` x",
-    "backslash": "back\\slash",
-    "double_backslash": "a\\\\b",
-    "trailing_backslash": "end\\",
-    "brace": "x${HOME}y",
-    "spaces": "  lead and trail  ",
-    "hash": "# not a comment #",
-    "semicolon": ";starts with a semicolon",
-    "quote_dollar": "it's $5",
-    "quote_backslash": "it's \\ here",
-    "percent": "%41%zz%",
-    "url": "a=b&c?d@e:f/g+h",
-    "unicode": "pässwörd€",
-    "all": " it's a \"p@ss\" $HOME #1 \\ `x` %41 ",
-    "plain": "Abc123-_.",
-}
+# The hostile passwords, one set for this test and molecule/django's systemd check.
+with open(os.path.join(REPO, "tests", "data", "hostile_passwords.json"), encoding="utf-8") as _handle:
+    HOSTILE = json.load(_handle)
 
 
 def database_url(password):
