@@ -73,14 +73,20 @@ options:
     description:
       - A swap file the role manages. When given, the module writes its C(.swap) unit
         (named by C(systemd-escape --path)) with the drop-ins, in the same reload, and
-        returns RV(swap) - what the role's swap tasks act on (create, format, enable).
-        Not given - no swap unit.
+        returns RV(swap) - its state and RV(swap.steps), the steps the role's swap tasks
+        take. Not given - no swap unit.
     type: path
   swap_size_mb:
     description:
       - Size the swap file must have, in MiB; another size is reported as RV(swap.create).
     type: int
     default: 1024
+  swap_activate:
+    description:
+      - Whether the swap unit is to be started, not only enabled (V(false) in containers,
+        where C(swapon) is refused). Only RV(swap.steps) depends on it.
+    type: bool
+    default: true
   managed:
     description:
       - The first words of the drop-ins' and the swap unit's header line.
@@ -227,6 +233,28 @@ swap:
     started:
       description: The unit is active.
       type: bool
+    steps:
+      description:
+        - The role's swap steps that have work (each a bool), and RV(swap.steps.needed),
+          any of them. In check mode, enabling a unit this run writes is not predicted
+          (systemd does not know it yet).
+      type: dict
+      contains:
+        swapoff:
+          description: Switch off a file in use that must be recreated.
+          type: bool
+        create:
+          description: Create, fill and format the file (RV(swap.create)).
+          type: bool
+        private:
+          description: Give an existing file mode 0600 and owner root.
+          type: bool
+        enable:
+          description: Enable the unit; with O(swap_activate) also start it.
+          type: bool
+        needed:
+          description: Any step has work.
+          type: bool
 notes:
   description: How the values were derived, one sentence each, for the play to print.
   returned: success
@@ -253,6 +281,7 @@ def main():
             app_dropin_name=dict(type="str", default="50-steadydb-oom.conf"),
             swap_file=dict(type="path"),
             swap_size_mb=dict(type="int", default=1024),
+            swap_activate=dict(type="bool", default=True),
             managed=dict(type="str", default="Ansible managed"),
         ),
         supports_check_mode=True,

@@ -309,8 +309,7 @@ class UnitApply(object):
             "restart_policy": policy,
             "apply": apply,
             "notes": found,
-            "swap": (self.swap_state(swap_file, params["swap_size_mb"], swap_unit, swap_changed)
-                     if swap_file else None),
+            "swap": self.swap(swap_file, params, swap_unit, swap_changed) if swap_file else None,
         }
 
     def install(self, path, text, content_changed, own_directory=True):
@@ -371,6 +370,11 @@ class UnitApply(object):
                             % (path, rc, (err or out).strip()))
         return name
 
+    def swap(self, path, params, unit, unit_changed):
+        """The swap file's state and the steps it needs (``swap_steps``)."""
+        state = self.swap_state(path, params["swap_size_mb"], unit, unit_changed)
+        return dict(state, steps=swap_steps(state, params["swap_activate"], self.check_mode))
+
     def swap_state(self, path, size_mb, unit, unit_changed):
         """What the role's swap tasks act on: whether the file must be (re)created, is
         private and in use, and whether its unit is enabled and started."""
@@ -393,6 +397,26 @@ class UnitApply(object):
                 "private": private, "active": active,
                 "enabled": props.get("UnitFileState") == "enabled",
                 "started": props.get("ActiveState") == "active"}
+
+
+def swap_steps(state, activate, check_mode=False):
+    """Which of the role's swap tasks have work, from ``swap_state``'s reading: the rule
+    the tasks act on, so that a rerun with nothing to do skips them all at once.
+
+    ``swapoff`` a file in use that must be recreated; ``create`` (make, fill, format) a
+    missing file or one of another size; ``private`` an existing file not 0600 root;
+    ``enable`` the unit when it is not enabled, or (with ``activate``) not started or
+    its file is recreated. In check mode a unit written by this run is not known to
+    systemd yet, so enabling it cannot be predicted and is left out."""
+    steps = {
+        "swapoff": state["create"] and state["active"],
+        "create": state["create"],
+        "private": state["exists"] and not state["private"],
+        "enable": ((not state["enabled"])
+                   or (activate and (not state["started"] or state["create"])))
+        and not (check_mode and state["unit_changed"]),
+    }
+    return dict(steps, needed=any(steps.values()))
 
 
 def swaps_in_use(text):

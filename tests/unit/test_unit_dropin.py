@@ -19,6 +19,7 @@ from ansible.module_utils.steadydb.unit_dropin import (
     render_app_dropin,
     render_server_dropin,
     render_swap_unit,
+    swap_steps,
     swaps_in_use,
     settings_to_write,
     verify_dropin,
@@ -172,7 +173,8 @@ def params(**extra):
             "fallbacks": {}, "never_lower": True, "restart_from_packaged": True,
             "dropin_name": "50-steadydb.conf", "verify": True, "app_oom": False,
             "app_units": [], "app_dropin_name": "50-steadydb-oom.conf",
-            "managed": "Ansible managed", "swap_file": None, "swap_size_mb": 1024}
+            "managed": "Ansible managed", "swap_file": None, "swap_size_mb": 1024,
+            "swap_activate": True}
     base.update(extra)
     return base
 
@@ -320,8 +322,37 @@ def test_swap_unit_written_with_the_drop_ins_and_the_files_state_read(tmp_path, 
     swap = again["swap"]
     assert not again["changed"] and not again["reloaded"]
     assert (swap["create"], swap["private"], swap["active"], swap["enabled"]) == (False, True, True, True)
+    # The unit is enabled but (in this fake) inactive: only enabling/starting is due.
+    assert swap["steps"] == swap_steps(swap, True) and swap["steps"]["needed"]
     # Another size: recreate.
     assert stage(host, where, swap_file=swapfile, swap_size_mb=32).run()["swap"]["create"]
+
+
+SWAP_DONE = {"unit_changed": False, "exists": True, "create": False, "private": True,
+             "active": True, "enabled": True, "started": True}
+
+
+@pytest.mark.parametrize("change, activate, check_mode, due", [
+    # A swap file as the role leaves it: nothing to do, so the role skips its swap tasks.
+    ({}, True, False, []),
+    # The first run: no file, no unit known yet.
+    ({"exists": False, "create": True, "private": False, "active": False, "enabled": False,
+      "started": False, "unit_changed": True}, True, False, ["create", "enable"]),
+    # ... in check mode, enabling a unit systemd does not know yet is not predicted.
+    ({"exists": False, "create": True, "private": False, "active": False, "enabled": False,
+      "started": False, "unit_changed": True}, True, True, ["create"]),
+    # Another size while in use: off, recreate, on again.
+    ({"create": True}, True, False, ["swapoff", "create", "enable"]),
+    ({"private": False}, True, False, ["private"]),
+    ({"started": False}, True, False, ["enable"]),
+    # In a container swapon is refused: enabled is enough.
+    ({"started": False, "active": False}, False, False, []),
+    ({"enabled": False, "started": False, "active": False}, False, False, ["enable"]),
+])
+def test_swap_steps_say_which_tasks_have_work(change, activate, check_mode, due):
+    steps = swap_steps(dict(SWAP_DONE, **change), activate, check_mode)
+    assert sorted(k for k, v in steps.items() if v and k != "needed") == sorted(due)
+    assert steps["needed"] == bool(due)
 
 
 def test_bad_names_and_settings_fail_before_the_host_is_read(tmp_path, where):
