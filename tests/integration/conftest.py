@@ -20,6 +20,9 @@ pymysql = pytest.importorskip("pymysql")
 
 
 MARIADBD = shutil.which("mariadbd") or "/usr/sbin/mariadbd"
+# For the tests that run the server binary itself (validation, option files).
+needs_mariadbd = pytest.mark.skipif(not os.path.exists(MARIADBD),
+                                    reason="mariadb-server is not installed (make test-apt installs it)")
 
 
 def _free_port():

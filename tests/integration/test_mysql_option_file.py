@@ -4,16 +4,13 @@ The tree mimics Debian's: a top file with ``!includedir conf.d``; ``defaults_fil
 points the module (and so my_print_defaults and ``mariadbd --help --verbose``) at it.
 """
 import os
-import shutil
 
 import pytest
 
-from conftest import run_module, run_option_file
+from conftest import MARIADBD, needs_mariadbd, run_module, run_option_file
 
-pytestmark = pytest.mark.skipif(not shutil.which("mariadbd") and not os.path.exists("/usr/sbin/mariadbd"),
-                                reason="mariadb-server is not installed (make deps installs it)")
+pytestmark = needs_mariadbd
 
-SERVER = shutil.which("mariadbd") or "/usr/sbin/mariadbd"
 
 EXISTING = """# Managed by hand
 [client-server]
@@ -154,7 +151,7 @@ def test_malformed_existing_file_is_left_untouched(tree, text, words):
 def test_directories_pick_the_first_existing_and_report_mtimes(tree):
     tmp, top, confd = tree
     args = dict(path="99-steadydb.cnf", directories=[str(tmp / "missing.d"), str(confd)],
-                defaults_file=top, server_binary=SERVER, options={"max_connections": 300})
+                defaults_file=top, server_binary=MARIADBD, options={"max_connections": 300})
     result, _ = run_module("mysql_option_file", args)
     assert not result.get("failed"), result.get("msg")
     assert result["path"] == str(confd / "99-steadydb.cnf")
@@ -192,7 +189,7 @@ def test_default_search_order_on_the_hosts_own_tree(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
     env = {"HOME": str(home)}
-    args = dict(path=str(home / ".my.cnf"), server_binary=SERVER, options={"wait_timeout": 77},
+    args = dict(path=str(home / ".my.cnf"), server_binary=MARIADBD, options={"wait_timeout": 77},
                 validate=True, on_override="fail")
     result, _ = run_module("mysql_option_file", args, extra_env=env)
     assert not result.get("failed"), result.get("msg")

@@ -7,16 +7,13 @@ module's one round trip (checks, drop-in, caps, SET GLOBAL, restart decision) an
 rollback of the drop-in when a step after the write fails.
 """
 import os
-import shutil
 
 import pytest
 
-from conftest import run_module
+from conftest import MARIADBD, needs_mariadbd, run_module
 
-pytestmark = pytest.mark.skipif(not shutil.which("mariadbd") and not os.path.exists("/usr/sbin/mariadbd"),
-                                reason="mariadb-server is not installed (make deps installs it)")
+pytestmark = needs_mariadbd
 
-SERVER = shutil.which("mariadbd") or "/usr/sbin/mariadbd"
 OLD_MTIME = 1700000000.25
 PREVIOUS = b"# hand-kept header\n[mysqld]\nmax_connections = 222\nwait_timeout = 900\n"
 
@@ -29,7 +26,7 @@ def tree(option_tree):
 def run(server, tree, variables, **kw):
     _, top, confd = tree
     args = dict(server.login, path=str(confd / "99-steadydb.cnf"), defaults_file=top,
-                server_binary=SERVER, variables=variables, header="Managed by steadydb")
+                server_binary=MARIADBD, variables=variables, header="Managed by steadydb")
     args.update(kw.pop("extra", {}))
     return run_module("mysql_server_apply", args, **kw)
 

@@ -14,12 +14,11 @@ import shutil
 
 import pytest
 
-from conftest import run_module
+from conftest import MARIADBD, run_module
 
 pytestmark = pytest.mark.skipif(not shutil.which("my_print_defaults"),
                                 reason="my_print_defaults is not installed (make deps installs it)")
 
-MARIADBD = shutil.which("mariadbd") or "/usr/sbin/mariadbd"
 META = {"Host": "localhost", "User": "root", "Timestamp": 1796101913137130}
 
 

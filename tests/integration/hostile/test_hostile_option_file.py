@@ -8,22 +8,16 @@ while the server checks the configuration, or makes that check slow.
 """
 import fcntl
 import os
-import shutil
 import subprocess
 import threading
 import time
 
 import pytest
 
-from conftest import run_option_file
+from conftest import MARIADBD, needs_mariadbd, run_option_file
 
-SERVER = shutil.which("mariadbd") or "/usr/sbin/mariadbd"
 
-pytestmark = [
-    pytest.mark.hostile,
-    pytest.mark.skipif(not os.path.exists(SERVER),
-                       reason="mariadb-server is not installed (make deps installs it)"),
-]
+pytestmark = [pytest.mark.hostile, needs_mariadbd]
 
 OLD = "[mysqld]\nmax_connections = 200\n"
 
@@ -36,14 +30,14 @@ def tree(option_tree):
 def wrapper(tmp, name, body):
     """A server binary that runs ``body`` (sh) before handing over to the real mariadbd."""
     path = tmp / name
-    path.write_text("#!/bin/sh\n%s\nexec %s \"$@\"\n" % (body, SERVER))
+    path.write_text("#!/bin/sh\n%s\nexec %s \"$@\"\n" % (body, MARIADBD))
     path.chmod(0o755)
     return str(path)
 
 
 def server_sees(top, *extra):
     """What the real server reads from the tree (its own option parser, not ours)."""
-    proc = subprocess.run([SERVER, "--defaults-file=" + top] + list(extra) + ["--help", "--verbose"],
+    proc = subprocess.run([MARIADBD, "--defaults-file=" + top] + list(extra) + ["--help", "--verbose"],
                           capture_output=True, text=True, timeout=60)
     return proc
 
