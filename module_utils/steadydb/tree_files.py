@@ -59,17 +59,6 @@ def read_bytes(target):
         return None
 
 
-def differs(target, content):
-    """True when the file ``target`` does not hold exactly ``content`` (UTF-8)."""
-    return read_bytes(target) != content.encode("utf-8", "surrogateescape")
-
-
-def changed_files(dest, files):
-    """The relative paths of ``files`` ({path: text}) whose file under ``dest`` differs."""
-    return sorted(path for path, content in files.items()
-                  if differs(os.path.join(dest, path), content))
-
-
 def _lstat(path):
     try:
         return os.lstat(path)
@@ -101,7 +90,8 @@ def plan_trees(trees):
     """Check every tree before anything is written: ``(plan, problems)``.
 
     ``plan``: ``{"files": [...], "directories": [...]}``; a file is ``{path, text,
-    secret, attrs}``, a directory ``{path, attrs, exists}`` (only those under a
+    secret, attrs, before}`` (``before``: its bytes as read here, once, or None; the
+    merge, the comparison and the diff all use them), a directory ``{path, attrs, exists}`` (only those under a
     ``dest``); ``attrs`` is ``{owner, group, mode}``. ``problems``: sentences naming
     paths, never content. With any problem, nothing may be written.
     """
@@ -151,7 +141,8 @@ def plan_trees(trees):
                                        (stat.S_ISLNK(st.st_mode) and not secret)):
                 problems.append("%s exists but is not a regular file" % path)
                 continue
-            entry = {"path": path, "text": text, "secret": secret, "attrs": attrs}
+            entry = {"path": path, "text": text, "secret": secret, "attrs": attrs,
+                     "before": read_bytes(path)}
             if block is not None:
                 refused = _merge_block(entry, block)
                 if refused:
@@ -189,7 +180,7 @@ def _merge_block(entry, block):
         # Without its markers the block could not be found on the next run: it would be
         # added again instead of replaced.
         return "the block must start with its begin_marker line and end with its end_marker line"
-    before = read_bytes(entry["path"])
+    before = entry["before"]
     old = "" if before is None else before.decode("utf-8", "surrogateescape")
     parts = env_block.split(old, block.get("managed_keys") or [], begin, end)
     refused = env_block.refusal(parts)
@@ -207,7 +198,7 @@ def file_diff(entry):
                                                   entry["masked"]["shown_keys"], entry["path"])}
     if entry["secret"]:
         return {"prepared": "%s: content changes (secret, not shown)" % entry["path"]}
-    before = read_bytes(entry["path"])
+    before = entry["before"]
     return {"before_header": entry["path"], "after_header": entry["path"],
             "before": "" if before is None else before.decode("utf-8", "replace"),
             "after": entry["text"]}
@@ -250,7 +241,7 @@ def write_trees(plan, write, set_attributes, make_directory=os.mkdir, check_mode
             exists = os.path.lexists(path)
             if exists and not os.path.islink(path):
                 changed = set_attributes(path, entry["attrs"], changed)
-            if differs(path, entry["text"]):
+            if entry["before"] != entry["text"].encode("utf-8", "surrogateescape"):
                 changed = True
                 if diff:
                     diffs.append(file_diff(entry))

@@ -8,7 +8,7 @@ import stat
 import pytest
 
 from ansible.module_utils.steadydb import tree_files
-from ansible.module_utils.steadydb.tree_files import (WriteError, changed_files, check_relative,
+from ansible.module_utils.steadydb.tree_files import (WriteError, check_relative,
                                                        directories_of, plan_trees, write_trees)
 
 
@@ -22,13 +22,6 @@ def test_only_paths_inside_dest(path):
 def test_directories_parents_first():
     assert directories_of(["a.py", "m/c/x.py", "m/y.py", "b/z.py"]) == ["b", "m", "m/c"]
     assert check_relative("m/c/x.py") == ["m", "c", "x.py"]
-
-
-def test_only_files_whose_content_differs(tmp_path):
-    (tmp_path / "same.py").write_text("x = 1\n")
-    (tmp_path / "old.py").write_text("x = 1\n")
-    files = {"same.py": "x = 1\n", "old.py": "x = 2\n", "new/n.py": "pass\n"}
-    assert changed_files(str(tmp_path), files) == ["new/n.py", "old.py"]
 
 
 # --- helpers: the module's write and attribute functions, without a module ----------------
@@ -69,6 +62,18 @@ def app_trees(root, name, env_text="DB_PASSWORD='s3cret'\n"):
 
 def every_file(root):
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+def test_only_files_whose_content_differs_are_written(tmp_path):
+    (tmp_path / "same.py").write_text("x = 1\n")
+    (tmp_path / "old.py").write_text("x = 1\n")
+    files = {"same.py": "x = 1\n", "old.py": "x = 2\n", "new/n.py": "pass\n"}
+    plan, problems = plan_trees([{"dest": str(tmp_path), "files": files}])
+    assert problems == []
+    changed, written, created, _diffs = write_trees(plan, atomic_write, set_attributes)
+    assert changed and created == [str(tmp_path / "new")]
+    assert sorted(written) == [str(tmp_path / "new" / "n.py"), str(tmp_path / "old.py")]
+    assert (tmp_path / "old.py").read_text() == "x = 2\n"
 
 
 # --- a failing check leaves every file of every app unwritten ------------------------------
