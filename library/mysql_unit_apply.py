@@ -20,9 +20,10 @@ description:
     scratch copy of the unit before it is installed (O(verify)); writes atomically
     (mode 0644, directories 0755, owner root); runs one C(systemctl daemon-reload) when a
     drop-in changed. With O(swap_file), the swap file's C(.swap) unit is written the same way.
-  - Then says what the running server still lacks (RV(apply) - a restart for
-    C(LimitNOFILE), a new OOM score) and which changed app units run (RV(app_restart)); the
-    role restarts or calls C(choom) from that.
+  - Then gives the running server a changed OOM score when no restart is due
+    (O(oom_apply_live)), and says what it still lacks (RV(apply) - a restart for
+    C(LimitNOFILE), what waits for the next start) and which changed app units run
+    (RV(app_restart)); the role restarts from that.
 version_added: "0.4.0"
 author:
   - steadydb contributors (@steadydb)
@@ -81,6 +82,20 @@ options:
       - Size the swap file must have, in MiB; another size is reported as RV(swap.create).
     type: int
     default: 1024
+  restart_on_change:
+    description:
+      - Whether the role restarts a running server whose open files limit the drop-in
+        raised (RV(apply.restart_due)). The module restarts nothing; the value decides
+        whether the new OOM score is written live and what is still pending.
+    type: bool
+    default: true
+  oom_apply_live:
+    description:
+      - Write a changed C(OOMScoreAdjust) into the running server's
+        C(/proc/PID/oom_score_adj) (what C(choom) does) when no restart is due, instead of
+        leaving it for the next start (RV(apply.oom_live)).
+    type: bool
+    default: true
   swap_activate:
     description:
       - Whether the swap unit is to be started, not only enabled (V(false) in containers,
@@ -200,6 +215,29 @@ apply:
     oom_changed:
       description: The unit's C(OOMScoreAdjust) changed.
       type: bool
+    restart_due:
+      description: A restart is due (RV(apply.limit_nofile_restart), the server runs and
+        O(restart_on_change)); the role restarts the server next.
+      type: bool
+    oom_live:
+      description:
+        - The new OOM score written into the running server (none when not tried - no
+          change, no running server, a restart due or O(oom_apply_live=false)).
+        - In check mode predicted - the kernel refuses a lower score without
+          C(CAP_SYS_RESOURCE), as in an unprivileged container.
+      type: dict
+      contains:
+        applied:
+          description: The running server has the new score.
+          type: bool
+        error:
+          description: Why not (the path and the kernel's answer), empty when applied.
+          type: str
+    pending:
+      description: What of the drop-in the running server still lacks after this run and
+        a due restart (C(LimitNOFILE), C(OOMScoreAdjust)); it applies at the next start.
+      type: list
+      elements: str
 swap:
   description: The swap file and its unit, read after the reload.
   returned: when O(swap_file) is given
@@ -282,6 +320,8 @@ def main():
             swap_file=dict(type="path"),
             swap_size_mb=dict(type="int", default=1024),
             swap_activate=dict(type="bool", default=True),
+            restart_on_change=dict(type="bool", default=True),
+            oom_apply_live=dict(type="bool", default=True),
             managed=dict(type="str", default="Ansible managed"),
         ),
         supports_check_mode=True,

@@ -292,6 +292,14 @@ class UnitApply(object):
                 raise UnitError("systemctl daemon-reload failed (rc %s) after the drop-ins were "
                                 "written: %s" % (rc, (err or out).strip()))
         apply = self.apply(before, cfg, server_changed)
+        apply["restart_due"] = bool(apply["limit_nofile_restart"] and apply["active"]
+                                    and params["restart_on_change"])
+        apply["oom_live"] = None
+        if (apply["oom_changed"] and apply["active"] and params["oom_apply_live"]
+                and not apply["restart_due"] and apply["main_pid"] > 0):
+            apply["oom_live"] = self.oom_live(apply["main_pid"], int(cfg["OOMScoreAdjust"]),
+                                              (before["process"] or {}).get("oom_score_adj"))
+        apply["pending"] = pending_at_next_start(apply)
         found = notes(unit, limit, policy, params["restart_from_packaged"])
         if apply["limit_nofile_changed"] and not apply["limit_nofile_restart"]:
             found.append("%s: no restart for LimitNOFILE: %s." % (unit, apply["limit_nofile_reason"]))
@@ -348,6 +356,30 @@ class UnitApply(object):
             now = systemd.read_unit(self.run_command, name=before["name"], proc=self.proc)
         return systemd.apply_needed(before, now)
 
+    def oom_live(self, pid, score, current):
+        """Give the running server ``pid`` its new OOM score now (systemd applies
+        ``OOMScoreAdjust`` only when a process starts): ``{"applied", "error"}``.
+
+        The kernel refuses a score below the process's minimum without CAP_SYS_RESOURCE
+        (in an unprivileged container, for one); check mode predicts that from the
+        current score and this process's capabilities, the real run writes and reports
+        the kernel's answer."""
+        path = os.path.join(self.proc, str(pid), "oom_score_adj")
+        if self.check_mode:
+            if current is not None and score < current and not has_cap_sys_resource(self.proc):
+                return {"applied": False,
+                        "error": "writing %s would be refused: lowering the OOM score needs "
+                                 "CAP_SYS_RESOURCE, which this process lacks" % path}
+            self.changed = True
+            return {"applied": True, "error": ""}
+        try:
+            with open(path, "w") as handle:
+                handle.write("%d\n" % score)
+        except (IOError, OSError) as exc:
+            return {"applied": False, "error": "writing %s: %s" % (path, exc.strerror or exc)}
+        self.changed = True
+        return {"applied": True, "error": ""}
+
     def app_restart(self, changed):
         """The changed, non-template app units that run now (their score applies at start)."""
         units = [name for name in changed if not is_template(name)]
@@ -397,6 +429,31 @@ class UnitApply(object):
                 "private": private, "active": active,
                 "enabled": props.get("UnitFileState") == "enabled",
                 "started": props.get("ActiveState") == "active"}
+
+
+def pending_at_next_start(apply):
+    """What of the drop-in the running server still lacks after this run: LimitNOFILE
+    needs a restart, OOMScoreAdjust a restart or a live write (``apply``: the stage's
+    ``apply``, with ``restart_due`` and ``oom_live``). A stopped server gets both when
+    it starts; a due restart (the role's next task) brings both."""
+    if not apply["active"] or apply["restart_due"]:
+        return []
+    pending = ["LimitNOFILE"] if apply["limit_nofile_restart"] else []
+    if apply["oom_changed"] and not (apply["oom_live"] or {}).get("applied"):
+        pending.append("OOMScoreAdjust")
+    return pending
+
+
+def has_cap_sys_resource(proc="/proc"):
+    """Whether this process holds CAP_SYS_RESOURCE (bit 24 of CapEff in /proc/self/status)."""
+    text = read_text_or_none(os.path.join(proc, "self", "status")) or ""
+    for line in text.splitlines():
+        if line.startswith("CapEff:"):
+            try:
+                return bool(int(line.split(":", 1)[1].strip(), 16) & (1 << 24))
+            except ValueError:
+                return False
+    return False
 
 
 def swap_steps(state, activate, check_mode=False):

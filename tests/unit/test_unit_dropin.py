@@ -129,6 +129,7 @@ class FakeHost(object):
                  swap_unit_file_state="disabled"):
         self.calls = []
         self.swap_unit_file_state = swap_unit_file_state
+        self.reload_sets = {}  # further unit properties daemon-reload brings
         self.analyze_says = analyze_says
         self.analyze_rc = analyze_rc
         self.active = active
@@ -150,7 +151,7 @@ class FakeHost(object):
             assert environ_update["SYSTEMD_UNIT_PATH"] == os.path.dirname(unit_path) + ":"
             return self.analyze_rc, "", self.analyze_says.replace("CANDIDATE", unit_path + ".d")
         if argv[:2] == ["systemctl", "daemon-reload"]:
-            self.props = dict(self.props, OOMScoreAdjust="-600")
+            self.props = dict(self.props, OOMScoreAdjust="-600", **self.reload_sets)
             return 0, "", ""
         if argv[0] == "systemd-escape":
             return 0, argv[-1].strip("/").replace("/", "-") + ".swap\n", ""
@@ -174,7 +175,7 @@ def params(**extra):
             "dropin_name": "50-steadydb.conf", "verify": True, "app_oom": False,
             "app_units": [], "app_dropin_name": "50-steadydb-oom.conf",
             "managed": "Ansible managed", "swap_file": None, "swap_size_mb": 1024,
-            "swap_activate": True}
+            "swap_activate": True, "restart_on_change": True, "oom_apply_live": True}
     base.update(extra)
     return base
 
@@ -257,7 +258,8 @@ def test_first_run_writes_verifies_and_reloads_once_then_a_rerun_changes_nothing
     assert host.names() == [["systemctl", "show"], ["systemctl", "show"]]
     assert result["apply"] == {"active": True, "main_pid": 0, "limit_nofile_changed": False,
                                "limit_nofile_restart": False, "limit_nofile_reason": "",
-                               "oom_changed": False}
+                               "oom_changed": False, "restart_due": False, "oom_live": None,
+                               "pending": []}
 
 
 def test_check_mode_writes_nothing_and_predicts(tmp_path, where):
@@ -271,6 +273,80 @@ def test_check_mode_writes_nothing_and_predicts(tmp_path, where):
     assert run.diff and run.diff[0]["before_header"].endswith("(absent)")
     # Predicted from the drop-in's values: -600 instead of the unit's 0.
     assert result["apply"]["oom_changed"]
+
+
+def running_server(host, where, pid=4242, oom_score_adj=0, nofile=32768, cap_sys_resource=True):
+    """The server runs as ``pid`` (its /proc entry), and /proc/self says whether the module
+    may lower an OOM score (CAP_SYS_RESOURCE is bit 24 of CapEff)."""
+    proc = where["proc"]
+    os.makedirs(os.path.join(proc, str(pid)), exist_ok=True)
+    write(os.path.join(proc, str(pid), "limits"),
+          "Max open files            %d                %d                files\n" % (nofile, nofile))
+    write(os.path.join(proc, str(pid), "oom_score_adj"), "%d\n" % oom_score_adj)
+    os.makedirs(os.path.join(proc, "self"), exist_ok=True)
+    write(os.path.join(proc, "self", "status"),
+          "Name:\tpython3\nCapEff:\t%016x\n" % ((1 << 24) if cap_sys_resource else 0))
+    host.props = dict(host.props, MainPID=str(pid))
+    return os.path.join(proc, str(pid), "oom_score_adj")
+
+
+# The OOM score reaches the running server in the same call (it was a choom task, one
+# more round trip): written when no restart follows, and what still waits is returned.
+def test_a_new_oom_score_is_given_to_the_running_server(tmp_path, where):
+    host = FakeHost(tmp_path)
+    score = running_server(host, where)
+    result = stage(host, where).run()
+    apply = result["apply"]
+    assert apply["oom_changed"] and not apply["restart_due"]
+    assert apply["oom_live"] == {"applied": True, "error": ""}
+    assert apply["pending"] == []
+    with open(score) as handle:
+        assert handle.read().strip() == str(result["settings"]["OOMScoreAdjust"])
+
+
+def test_a_refused_oom_score_waits_for_the_next_start_and_says_why(tmp_path, where):
+    host = FakeHost(tmp_path)
+    score = running_server(host, where)
+    os.remove(score)
+    os.mkdir(score)  # the write fails as the kernel's EACCES would
+    apply = stage(host, where).run()["apply"]
+    assert not apply["oom_live"]["applied"] and score in apply["oom_live"]["error"]
+    assert apply["pending"] == ["OOMScoreAdjust"]
+
+
+@pytest.mark.parametrize("cap, predicted", [(True, True), (False, False)])
+def test_check_mode_predicts_whether_the_kernel_takes_the_oom_score(tmp_path, where, cap, predicted):
+    host = FakeHost(tmp_path)
+    score = running_server(host, where, cap_sys_resource=cap)
+    apply = stage(host, where, check_mode=True).run()["apply"]
+    assert apply["oom_live"]["applied"] is predicted
+    assert apply["pending"] == ([] if predicted else ["OOMScoreAdjust"])
+    if not predicted:
+        assert "CAP_SYS_RESOURCE" in apply["oom_live"]["error"]
+    with open(score) as handle:
+        assert handle.read() == "0\n"
+
+
+@pytest.mark.parametrize("restart_on_change, oom_apply_live, pending", [
+    # The restart gives the server both; nothing is written live.
+    (True, True, []),
+    (False, True, ["LimitNOFILE"]),
+    (False, False, ["LimitNOFILE", "OOMScoreAdjust"]),
+])
+def test_a_restart_for_limit_nofile_also_brings_the_oom_score(tmp_path, where, restart_on_change,
+                                                              oom_apply_live, pending):
+    host = FakeHost(tmp_path)
+    host.props = dict(host.props, LimitNOFILE="1024", LimitNOFILESoft="1024")
+    host.reload_sets = {"LimitNOFILE": "8192", "LimitNOFILESoft": "8192"}
+    score = running_server(host, where, nofile=1024)
+    apply = stage(host, where, restart_on_change=restart_on_change,
+                  oom_apply_live=oom_apply_live).run()["apply"]
+    assert apply["limit_nofile_restart"] and apply["restart_due"] is restart_on_change
+    # Written live only when no restart follows and the role asks for it.
+    assert (apply["oom_live"] is not None) == (not restart_on_change and oom_apply_live)
+    assert apply["pending"] == pending
+    with open(score) as handle:
+        assert (handle.read() == "0\n") == (restart_on_change or not oom_apply_live)
 
 
 def test_a_wrong_mode_is_fixed_and_reported(tmp_path, where):
