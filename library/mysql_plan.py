@@ -327,13 +327,22 @@ EXAMPLES = r'''
   ansible.builtin.debug:
     msg: "CONN_MAX_AGE={{ planned.plan.apps.web.django.CONN_MAX_AGE }}"
 
-- name: Hosting provider that closes idle connections after 300 s
+- name: A proxy between app and server that closes idle connections after 300 s, 2 GiB of RAM
   mysql_plan:
     facts: "{{ ansible_facts.mysql }}"
     apps:
       - name: site
         processes_per_host: 2
+    upstream_idle_timeout: 300
     mem_total_bytes: 2G
+
+- name: Read and plan in one call (no facts given; the read is returned as ansible_facts.mysql)
+  mysql_plan:
+    login_unix_socket: /run/mysqld/mysqld.sock
+    apps:
+      - name: web
+        processes_per_host: 4
+  register: planned
 
 - name: Managed database, read as the app's account (mysql_facts scope=account)
   mysql_plan:
