@@ -20,7 +20,8 @@ description:
   - "Invariants: C(max_connections) >= demand x (1 + headroom) + reserve; the sum of the
     per-account caps <= C(max_connections) - reserve; C(CONN_MAX_AGE) and C(pool_recycle)
     are below the effective idle timeout (min of C(wait_timeout) and O(upstream_idle_timeout))
-    by at least max(60 s, the longest request/job), or 0; C(CONN_MAX_AGE) is 0 under ASGI;
+    by at least the longest request/job and 60 s (a fifth of that timeout when it is below
+    300 s), or 0; C(CONN_MAX_AGE) is 0 under ASGI;
     C(LimitNOFILE) >= mysqld's open files need; the memory budget (MySQLTuner's formula)
     fits the allowed fraction of RAM or the module fails with the arithmetic."
   - "Without O(facts) and O(plan), reads the server first, as C(mysql_facts) does with the
