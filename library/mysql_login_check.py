@@ -10,7 +10,8 @@ description:
   - Reads C(SHOW GRANTS) for the login account and fails, with the privileges missing,
     when it cannot run C(SET GLOBAL) (O(set_global)) or C(ALTER USER ... MAX_USER_CONNECTIONS)
     (O(alter_user)).
-  - Run it before writing anything (the role C(mysql_tuning) runs it before its drop-in),
+  - Run it before writing anything (M(steadydb.mysql.mysql_server_apply), the role C(mysql_tuning)'s
+    single call, runs the same check before its drop-in),
     so a login without the privilege fails with the option file and the server untouched,
     instead of error 1227 after the option file changed.
   - Read-only; runs the same in check mode, so C(--check) predicts the failure.

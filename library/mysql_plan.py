@@ -20,7 +20,8 @@ description:
   - "Invariants: C(max_connections) >= demand x (1 + headroom) + reserve; the sum of the
     per-account caps <= C(max_connections) - reserve; C(CONN_MAX_AGE) and C(pool_recycle)
     are below the effective idle timeout (min of C(wait_timeout) and O(upstream_idle_timeout))
-    by at least max(60 s, the longest request/job), or 0; C(CONN_MAX_AGE) is 0 under ASGI;
+    by at least the longest request/job and 60 s (a fifth of that timeout when it is below
+    300 s), or 0; C(CONN_MAX_AGE) is 0 under ASGI;
     C(LimitNOFILE) >= mysqld's open files need; the memory budget (MySQLTuner's formula)
     fits the allowed fraction of RAM or the module fails with the arithmetic."
   - "Without O(facts) and O(plan), reads the server first, as C(mysql_facts) does with the
@@ -327,13 +328,22 @@ EXAMPLES = r'''
   ansible.builtin.debug:
     msg: "CONN_MAX_AGE={{ planned.plan.apps.web.django.CONN_MAX_AGE }}"
 
-- name: Hosting provider that closes idle connections after 300 s
+- name: A proxy between app and server that closes idle connections after 300 s, 2 GiB of RAM
   mysql_plan:
     facts: "{{ ansible_facts.mysql }}"
     apps:
       - name: site
         processes_per_host: 2
+    upstream_idle_timeout: 300
     mem_total_bytes: 2G
+
+- name: Read and plan in one call (no facts given; the read is returned as ansible_facts.mysql)
+  mysql_plan:
+    login_unix_socket: /run/mysqld/mysqld.sock
+    apps:
+      - name: web
+        processes_per_host: 4
+  register: planned
 
 - name: Managed database, read as the app's account (mysql_facts scope=account)
   mysql_plan:

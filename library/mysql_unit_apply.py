@@ -141,6 +141,20 @@ EXAMPLES = r'''
     name: "{{ unit.unit.name }}"
     state: restarted
   when: unit.apply.limit_nofile_restart and unit.apply.active
+
+- name: Write the swap file's unit with the drop-ins; the swap steps come next
+  mysql_unit_apply:
+    settings: "{{ steadydb_plan.systemd }}"
+    swap_file: /swapfile
+    swap_size_mb: 1024
+    swap_activate: false    # a container, where swapon is refused
+  register: unit
+
+- name: Enable the swap unit when that step has work
+  ansible.builtin.systemd_service:
+    name: "{{ unit.swap.unit }}"
+    enabled: true
+  when: unit.swap.steps.enable
 '''
 
 RETURN = r'''
@@ -239,8 +253,8 @@ apply:
       type: list
       elements: str
 swap:
-  description: The swap file and its unit, read after the reload.
-  returned: when O(swap_file) is given
+  description: The swap file and its unit, read after the reload; null without O(swap_file).
+  returned: success
   type: dict
   contains:
     unit:
