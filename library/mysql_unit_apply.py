@@ -75,6 +75,8 @@ options:
         (named by C(systemd-escape --path)) with the drop-ins, in the same reload, and
         returns RV(swap) - its state and RV(swap.steps), the steps the role's swap tasks
         take. Not given - no swap unit.
+      - It must be an absolute path without C(.), C(..) or empty parts and without control
+        characters, else the module fails before anything is read or written.
     type: path
   swap_size_mb:
     description:
