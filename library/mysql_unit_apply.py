@@ -91,7 +91,8 @@ options:
     default: true
   managed:
     description:
-      - The first words of the drop-ins' and the swap unit's header line.
+      - The first words of the drop-ins' and the swap unit's header line (one comment
+        line, so a line break or another control character fails before anything).
     type: str
     default: Ansible managed
 extends_documentation_fragment:

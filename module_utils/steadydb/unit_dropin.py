@@ -142,14 +142,27 @@ def checked_dropin_name(name):
     return name
 
 
+def has_control(text):
+    """Whether ``text`` holds a control character (a line break starts another setting)."""
+    return any(ord(char) < 32 or ord(char) == 127 for char in text)
+
+
+def checked_managed(text):
+    """The header's first words (``managed``), or UnitError: they are a comment line."""
+    if has_control(text):
+        raise UnitError("managed %r holds a line break or another control character: it is "
+                        "the comment line heading every file written; nothing was written."
+                        % (text,))
+    return text
+
+
 def checked_swap_file(path):
     """``path``, or UnitError when it cannot be the swap unit's What=: absolute, without
     an empty, ``.`` or ``..`` part (the kernel's /proc/swaps names the file otherwise, so
     the file in use would not be seen) and without control characters (a line break
     would start another setting of the unit)."""
     parts = path.split("/")[1:] if path.startswith("/") else []
-    if not parts or any(part in ("", ".", "..") for part in parts) \
-            or any(ord(char) < 32 or ord(char) == 127 for char in path):
+    if not parts or any(part in ("", ".", "..") for part in parts) or has_control(path):
         raise UnitError("swap_file %r is not a plain absolute path without control characters "
                         "(e.g. /swapfile); nothing was written." % (path,))
     return path
@@ -254,6 +267,7 @@ class UnitApply(object):
             checked_dropin_name(name)
         if params.get("swap_file"):
             checked_swap_file(params["swap_file"])
+        checked_managed(params["managed"])
         if not systemd.systemd_running(self.root):
             raise UnitError("systemd is not the service manager on this host "
                             "(/run/systemd/system is missing): there is no unit to configure.")

@@ -443,3 +443,14 @@ def test_swaps_in_use_reads_the_kernels_escapes():
     text = ("Filename Type Size Used Priority\n"
             "/var/my\\040swap file 16380 0 -2\n/var/b\\134s file 16380 0 -3\n")
     assert swaps_in_use(text) == ["/var/my swap", "/var/b\\s"]
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_managed_header_with_a_line_break_is_refused_before_anything(tmp_path, where, check_mode):
+    # The header is a comment line of every file written here: a line break in it was a
+    # setting of the drop-in and of the swap unit (which is not verified).
+    host = FakeHost(tmp_path)
+    with pytest.raises(UnitError, match="managed"):
+        stage(host, where, check_mode=check_mode, swap_file="/swapfile",
+              managed="Ansible managed\n[Swap]\nOptions=discard").run()
+    assert host.calls == [] and os.listdir(where["unit_dir"]) == []
