@@ -341,3 +341,15 @@ def test_concurrent_successful_runs_lose_no_update(tree):
         assert results[name]["changed"] is True and results[name]["validated"] is True
     text = path.read_text()
     assert "max_connections = 300\n" in text and "wait_timeout = 600\n" in text, text
+
+
+@pytest.mark.parametrize("value", ["a\\sb", "SET @a=\"b\" '#' c"])
+def test_value_mysqld_would_read_otherwise_is_refused_in_check_mode_too(tree, value):
+    # 'a\sb' reached the server as 'a b' and every rerun said unchanged; the quoted
+    # value was read fine by mysqld but refused by the module's own parser at every
+    # later run.
+    for check in (True, False):
+        result, _ = run_option_file(tree, {"init_connect": value}, check=check)
+        assert result.get("failed") is True, (check, result)
+        assert "init_connect" in result["msg"] and value not in result["msg"]
+    assert not tree.dropin.exists()
