@@ -39,6 +39,7 @@ Public API:
 import re
 
 from ansible.module_utils.steadydb.units import option_file_size, to_bool, values_equal
+from ansible.module_utils.steadydb.variables import is_secret
 
 
 class OptionFileError(Exception):
@@ -187,6 +188,17 @@ def parse(text):
         lines.append(Line("option", physical, number, section, name=name, value=value,
                           comment=comment, end=end))
     return lines
+
+
+def secret_values(*texts):
+    """The values of secret options (``variables.is_secret``: a [client] password, ...)
+    in the option file ``texts``: the module masks them in all it returns."""
+    found = set()
+    for text in texts:
+        for line in parse(text):
+            if line.kind == "option" and line.value and is_secret(line.key):
+                found.add(line.value)
+    return found
 
 
 def section_options(text, section):

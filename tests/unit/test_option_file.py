@@ -538,3 +538,10 @@ def test_unknown_owner_or_group_is_named_before_anything_is_written():
         "no such user 'steadydb-no-such-user' on this host"
     assert unknown_owner("root", "steadydb-no-such-group") == \
         "no such group 'steadydb-no-such-group' on this host"
+
+
+def test_secret_values_are_those_of_secret_options_in_either_text():
+    from ansible.module_utils.steadydb.option_file import secret_values
+    old = "[client]\npassword = 'old # pw'\nuser = root\n"
+    new = "[client]\npassword = new-pw\nssl_key = /k.pem\nuser = root\n"
+    assert secret_values(old, new) == {"old # pw", "new-pw", "/k.pem"}
