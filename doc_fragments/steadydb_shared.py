@@ -23,6 +23,9 @@ options:
     description:
       - The accounts and their C(MAX_USER_CONNECTIONS) caps, for example the plan's
         C(steadydb_plan.server.user_limits); empty sets none.
+      - The host part is matched without case, as the server matches it. One account given
+        twice, or a user or host ending with a space (the server's account tables drop
+        trailing spaces), fails before anything is read or changed, in check mode too.
     type: list
     elements: dict
     default: []

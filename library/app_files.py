@@ -97,7 +97,9 @@ options:
         description: Group of the files and of the directories created; unset leaves it alone.
         type: str
       mode:
-        description: Mode of the files (C("0644"), C("0600")); unset leaves it alone.
+        description:
+          - Mode of the files (C("0644"), C("0600"), or symbolic like C(u=rw,g=r)); unset
+            leaves it alone. A mode that is not one fails before anything is written.
         type: raw
       directory_mode:
         description: Mode of the directories under O(trees[].dest) that the files need.

@@ -91,7 +91,12 @@ options:
     description:
       - Option name to value. A V(null) value removes the option from the section.
       - Booleans are written as C(ON)/C(OFF); values with C(#) or surrounding spaces are
-        quoted.
+        quoted. A value mysqld would read otherwise (one holding a backslash escape such as
+        C(\n) or C(\s), or one that must be quoted and holds both quote characters)
+        fails before anything is written.
+      - The values of secret options (C(password), C(ssl_key), names with C(secret) or
+        C(token), ...) in the file before or after are masked in everything the module
+        returns (changes, diff, messages).
     type: dict
     default: {}
   exclusive:

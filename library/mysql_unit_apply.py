@@ -76,6 +76,8 @@ options:
         (named by C(systemd-escape --path)) with the drop-ins, in the same reload, and
         returns RV(swap) - its state and RV(swap.steps), the steps the role's swap tasks
         take. Not given - no swap unit.
+      - It must be an absolute path without C(.), C(..) or empty parts and without control
+        characters, else the module fails before anything is read or written.
     type: path
   swap_size_mb:
     description:
@@ -104,7 +106,8 @@ options:
     default: true
   managed:
     description:
-      - The first words of the drop-ins' and the swap unit's header line.
+      - The first words of the drop-ins' and the swap unit's header line (one comment
+        line, so a line break or another control character fails before anything).
     type: str
     default: Ansible managed
 extends_documentation_fragment:

@@ -12,9 +12,12 @@ The steps of ``mysql_login_check`` and ``mysql_user_limits``, each a function, s
 - ``read_grants(cursor)`` -> ``(user, grants)``: ``CURRENT_USER()`` and the privileges of
   ``SHOW GRANTS`` on ``*.*`` and ``mysql.*`` (``apply.grant_privileges``).
 - ``grants_message(user, grants, missing)`` -> the failure sentence.
-- ``check_caps(accounts)``: raises AccountsError for a limit out of range.
+- ``check_caps(accounts)``: raises AccountsError for a limit out of range, a name no
+  account can have (``plan.check_account_name``) or one account given twice
+  (``plan.account_key``: host names without case).
 - ``read_caps(cursor, accounts)`` -> ``(todo, missing)``: the accounts whose limit differs
-  (``(account, "user@host", current)``) and the ``user@host`` that do not exist.
+  (``(account, "user@host", current)``) and the ``user@host`` that do not exist; the host
+  is matched without case, as ``ALTER USER`` matches it.
 - ``missing_text(missing)`` -> the sentence about missing accounts.
 - ``set_caps(cursor, todo, check_mode)`` -> ``(changes, before, after)``: runs the
   ``ALTER USER``s (none in check mode); the diff lines. Raises what the server raises,
@@ -22,6 +25,7 @@ The steps of ``mysql_login_check`` and ``mysql_user_limits``, each a function, s
 """
 
 from ansible.module_utils.steadydb.apply import grant_privileges
+from ansible.module_utils.steadydb.plan import PlanError, account_key, check_account_name
 from ansible.module_utils.steadydb.policy import policy_option
 
 MAX_LIMIT = 2147483647
@@ -62,20 +66,33 @@ def grants_message(user, grants, missing):
 
 
 def check_caps(accounts):
+    seen = {}
     for account in accounts:
+        name = "%s@%s" % (account["user"], account["host"])
+        try:
+            check_account_name(account["user"], "the user of %s" % name)
+            check_account_name(account["host"], "the host of %s" % name)
+        except PlanError as exc:
+            raise AccountsError("%s; nothing was changed." % exc)
         if not 0 <= account["max_user_connections"] <= MAX_LIMIT:
             raise AccountsError(
-                "max_user_connections for %s@%s must be between 0 and %d, not %d; nothing was "
-                "changed." % (account["user"], account["host"], MAX_LIMIT,
-                              account["max_user_connections"]))
+                "max_user_connections for %s must be between 0 and %d, not %d; nothing was "
+                "changed." % (name, MAX_LIMIT, account["max_user_connections"]))
+        key = account_key(account["user"], account["host"])
+        if key in seen:
+            raise AccountsError(
+                "%s and %s are one account (the server reads host names without case), given "
+                "twice: give each account once; nothing was changed." % (seen[key], name))
+        seen[key] = name
 
 
 def read_caps(cursor, accounts):
     todo, missing = [], []
     for account in accounts:
         name = "%s@%s" % (account["user"], account["host"])
-        cursor.execute("SELECT max_user_connections FROM mysql.user WHERE User = %s AND Host = %s",
-                       [account["user"], account["host"]])
+        user, host = account_key(account["user"], account["host"])
+        cursor.execute("SELECT max_user_connections FROM mysql.user "
+                       "WHERE User = %s AND LOWER(Host) = %s", [user, host])
         row = cursor.fetchone()
         if row is None:
             missing.append(name)

@@ -24,6 +24,15 @@ ASSIGN = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
 MASK = "********"
 
 
+def lines_of(text):
+    """The lines of ``text``, split at ``\n`` only and kept as they are (a ``\r`` or a
+    form feed stays in its line): the deploy's lines are written back byte for byte."""
+    lines = (text or "").split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return lines
+
+
 def split(text, managed_keys, begin_marker, end_marker):
     """Split an existing env file around the managed block.
 
@@ -32,7 +41,7 @@ def split(text, managed_keys, begin_marker, end_marker):
     of "KEY (line N)" for lines outside the block that set a key the block manages) and
     ``problem`` (a sentence, or "").
     """
-    lines = (text or "").splitlines()
+    lines = lines_of(text)
     parts = {"before": [], "inside": [], "after": []}
     state = "before"
     problem = ""
@@ -69,9 +78,12 @@ def split(text, managed_keys, begin_marker, end_marker):
             continue
         if state == "inside":
             continue
-        match = ASSIGN.match(line)
-        if match and match.group(1) in managed:
-            conflicts.append("%s (line %d)" % (match.group(1), number))
+        # A reader that splits lines like str.splitlines (django-environ) also reads a
+        # key that stands behind a form feed or another such line break.
+        for piece in line.splitlines():
+            match = ASSIGN.match(piece)
+            if match and match.group(1) in managed:
+                conflicts.append("%s (line %d)" % (match.group(1), number))
     return {
         "before": parts["before"],
         "after": parts["after"],
@@ -120,7 +132,7 @@ def masked_diff(old_text, new_text, shown_keys, path="env file"):
     """
     shown = set(shown_keys)
     out = []
-    for line in difflib.unified_diff((old_text or "").splitlines(), (new_text or "").splitlines(),
+    for line in difflib.unified_diff(lines_of(old_text), lines_of(new_text),
                                      "%s (before)" % path, "%s (after)" % path, n=1, lineterm=""):
         if line.startswith(("---", "+++", "@@")):
             out.append(line)

@@ -16,6 +16,7 @@ from ansible.module_utils.steadydb.connection import connect, fail_on_error
 from ansible.module_utils.steadydb import systemd
 from ansible.module_utils.steadydb.memory import effective_memory, read_process_memory
 from ansible.module_utils.steadydb.policy import act_on
+from ansible.module_utils.steadydb.plan import account_key
 from ansible.module_utils.steadydb.units import normalize_variable, normalize_variables
 
 
@@ -204,18 +205,18 @@ class FactReader(object):
         if not specs:
             return {}
         wanted = [(spec, ) + parse_account(spec) for spec in specs]
-        condition = " OR ".join(["(User = %s AND Host = %s)"] * len(wanted))
-        args = [part for _, user, host in wanted for part in (user, host)]
+        condition = " OR ".join(["(User = %s AND LOWER(Host) = %s)"] * len(wanted))
+        args = [part for _, user, host in wanted for part in account_key(user, host)]
         rows = self.rows(
             "reading mysql.user (the login user needs SELECT on mysql.user for the accounts option)",
             "SELECT User, Host, max_user_connections FROM mysql.user WHERE " + condition, args)
         if rows is None:  # scope=account without the privilege: unknown, not missing
             return dict((spec, {"user": user, "host": host, "exists": None,
                                 "max_user_connections": None}) for spec, user, host in wanted)
-        found = dict(((user, host.lower()), int(limit)) for user, host, limit in rows)
+        found = dict((account_key(user, host), int(limit)) for user, host, limit in rows)
         accounts, missing = {}, []
         for spec, user, host in wanted:
-            limit = found.get((user, host.lower()))
+            limit = found.get(account_key(user, host))
             accounts[spec] = {"user": user, "host": host, "exists": limit is not None,
                               "max_user_connections": limit}
             if limit is None:
@@ -226,8 +227,7 @@ class FactReader(object):
                 "" if len(missing) > 1 else "es", self.target.where()))
             act_on(on_missing, msg,
                    lambda text: self.module.fail_json(
-                       msg=text + ": create it, or fix the user@host spelling in accounts "
-                                  "(the host part must match exactly)."),
+                       msg=text + ": create it, or fix the user@host spelling in accounts."),
                    lambda text: self.module.warn(text + "; reported with exists=false."))
         return accounts
 

@@ -39,6 +39,7 @@ Public API:
 import re
 
 from ansible.module_utils.steadydb.units import option_file_size, to_bool, values_equal
+from ansible.module_utils.steadydb.variables import is_secret
 
 
 class OptionFileError(Exception):
@@ -189,6 +190,17 @@ def parse(text):
     return lines
 
 
+def secret_values(*texts):
+    """The values of secret options (``variables.is_secret``: a [client] password, ...)
+    in the option file ``texts``: the module masks them in all it returns."""
+    found = set()
+    for text in texts:
+        for line in parse(text):
+            if line.kind == "option" and line.value and is_secret(line.key):
+                found.add(line.value)
+    return found
+
+
 def section_options(text, section):
     """Return {key: value} of every option in ``section`` (all its headers); last wins."""
     result = {}
@@ -198,13 +210,28 @@ def section_options(text, section):
     return result
 
 
+# What mysqld's option file reader (mysys my_default.c) turns into another character.
+_ESCAPE_RE = re.compile(r"\\[ntrbs\"'\\]")
+
+
 def format_value(value):
     """The text written after ``=``: booleans as ON/OFF, sizes as mysqld reads them, quotes
-    when needed. Raises ValueError for a size that is not a whole number of bytes."""
+    when needed. Raises ValueError for a size that is not a whole number of bytes, and
+    for a value mysqld would read otherwise: one holding a backslash escape, or one that
+    needs quotes and holds both quote characters."""
     if isinstance(value, bool):
         return "ON" if value else "OFF"
     text = option_file_size(value)
+    # The value is never shown: it may be a password of a [client] section.
+    if _ESCAPE_RE.search(text):
+        raise ValueError("the value holds a backslash escape (\\n, \\s, \\\\, \\' ...), which mysqld "
+                         "reads as another character, so the server would not get the value "
+                         "as given")
     if text != text.strip() or "#" in text or text[:1] in ("'", '"'):
+        if "'" in text and '"' in text:
+            raise ValueError("the value must be quoted (it holds #, starts with a quote or has "
+                             "blanks at an end) and holds both quote characters, so no quote "
+                             "can enclose it")
         quote = "'" if "'" not in text else '"'
         return quote + text + quote
     return text

@@ -32,7 +32,7 @@ from ansible.module_utils.steadydb.policy import act_on, policy_option
 from ansible.module_utils.steadydb.option_file import (
     OptionFileError, check_request, config_file_problems, edit, find_overrides, message_option,
     option_key, options_in_groups, parse_default_files, parse_print_defaults,
-    refuse_control_characters, validation_errors)
+    refuse_control_characters, secret_values, validation_errors)
 from ansible.module_utils.steadydb.option_tree import (OptionTree, read_text, to_bytes, unknown_owner,
                                                        write_atomic)
 from ansible.module_utils.steadydb.persisted import (
@@ -374,6 +374,9 @@ def prepare(module, params):
     except OptionFileError as exc:
         module.fail_json(msg="%s is not a valid option file, nothing was changed: %s. Fix the "
                              "file by hand (mysqld would refuse it too)." % (path, exc), **result)
+    # A [client] password (a ~/.my.cnf) of the old or the new text is masked in the
+    # changes, the diff, the effective values and any message.
+    module.no_log_values.update(secret_values(old_text, new_text))
     if not exists and params["header"]:
         new_text = "".join("# %s\n" % line if line else "#\n"
                            for line in params["header"].rstrip().split("\n")) + new_text

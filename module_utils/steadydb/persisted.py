@@ -91,6 +91,15 @@ def loads_persisted(effective):
     return load
 
 
+def _written(value):
+    """``value`` as the drop-in writes it, or as given when no drop-in could hold it
+    (``format_value`` refuses it; mysql_global_variables sets it without a drop-in)."""
+    try:
+        return format_value(value)
+    except ValueError:
+        return str(value)
+
+
 def _same(persisted, value):
     """A persisted value (the server's spelling) means ``value`` (the drop-in's).
 
@@ -102,7 +111,7 @@ def _same(persisted, value):
     persisted = "" if persisted is None else persisted
     if same_value(persisted, value):
         return True
-    return persisted.lower() == format_value(value).strip("'\"").lower()
+    return persisted.lower() == _written(value).strip("'\"").lower()
 
 
 def persisted_overrides(persisted, desired, path):
@@ -114,7 +123,7 @@ def persisted_overrides(persisted, desired, path):
             continue
         if _same(persisted[key], value):
             continue
-        problems.append({"option": key, "ours": format_value(value), "effective": persisted[key],
+        problems.append({"option": key, "ours": _written(value), "effective": persisted[key],
                          "files": [path], "persisted": True, "clear": "RESET PERSIST %s" % key})
     return problems
 

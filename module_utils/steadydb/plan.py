@@ -219,6 +219,22 @@ def _check_keys(given, allowed, where):
                         % (where, ", ".join(unknown), ", ".join(sorted(allowed))))
 
 
+def account_key(user, host):
+    """The account the server means by ``user``@``host``: host names compare without
+    case (MariaDB and MySQL store and match them in lower case), user names exactly."""
+    return (user, host.lower())
+
+
+def check_account_name(value, name):
+    """``value`` (an account's user or host name), or PlanError when it ends with a
+    space: the account tables drop trailing spaces, so a lookup finds another account
+    than the one ``ALTER USER`` looks for, and no account can be named so."""
+    if value != value.rstrip(" "):
+        raise PlanError("%s %r ends with a space: the server's account tables drop trailing "
+                        "spaces, so no account is named so" % (name, value))
+    return value
+
+
 def _normalize_app(raw, index):
     where = "apps[%d]" % index
     if not isinstance(raw, dict):
@@ -236,6 +252,8 @@ def _normalize_app(raw, index):
     if len(app["db_user"]) > 80:
         raise PlanError("%s.db_user is longer than 80 characters (the MariaDB limit)" % where)
     app["db_user_host"] = _str(app["db_user_host"], where + ".db_user_host")
+    for key in ("db_user", "db_user_host"):
+        check_account_name(app[key], "%s.%s" % (where, key))
     app["db_name"] = _str(app["db_name"] if app["db_name"] is not None else name,
                           where + ".db_name")
     # app_hosts or processes_per_host 0: no web processes (a queue-worker deployment);
@@ -287,7 +305,7 @@ def normalize_demand(demand):
             raise PlanError("apps: the name %r is used twice; app names must be unique"
                             % app["name"])
         seen_names[app["name"]] = app
-        account = (app["db_user"], app["db_user_host"])
+        account = account_key(app["db_user"], app["db_user_host"])
         if account in seen_accounts:
             raise PlanError(
                 "apps %s and %s both use the account %s@%s: max_user_connections is per "

@@ -19,10 +19,13 @@ diff; an env file's diff shows only the values of its ``shown_keys``.
 import os
 import stat
 
+from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.steadydb import env_block
 from ansible.module_utils.steadydb.option_tree import group_id, unknown_owner, user_id
 
 FORBIDDEN_PARTS = ("", ".", "..")
+# What a symbolic mode is applied to when it is only checked.
+_NO_MODE = os.stat_result((0,) * 10)
 
 
 def check_relative(path):
@@ -36,6 +39,29 @@ def check_relative(path):
         raise ValueError("%r has an empty, . or .. part; only paths inside dest are written"
                          % path)
     return parts
+
+
+def mode_problem(mode):
+    """Why the file module's ``set_mode_if_different`` would refuse ``mode`` ("" when it
+    would not): octal (``0640``, ``0o640``, a number) or symbolic (``u=rw,g=r``), only
+    permission bits. None or "" leaves the mode alone. Checked before anything is
+    written: the module's own check came at the first file it set, after others."""
+    if mode is None or mode == "":
+        return ""
+    if isinstance(mode, bool) or not isinstance(mode, (int, str)):
+        return "%r is not a file mode" % (mode,)
+    number = mode
+    if isinstance(mode, str):
+        try:
+            number = int(mode, 8)
+        except ValueError:
+            try:
+                number = AnsibleModule._symbolic_mode_to_octal(_NO_MODE, mode)
+            except Exception:
+                return "%r is not a file mode (octal like 0640, or symbolic like u=rw,g=r)" % mode
+    if number != stat.S_IMODE(number):
+        return "%r holds more than permission bits" % (mode,)
+    return ""
 
 
 def directories_of(paths):
@@ -112,6 +138,11 @@ def plan_trees(trees):
         owner_problem = unknown_owner(tree.get("owner"), tree.get("group"))
         if owner_problem:
             problems.append("%s: %s" % (dest, owner_problem))
+            continue
+        bad_modes = ["%s %s" % (key, mode_problem(tree.get(key)))
+                     for key in ("mode", "directory_mode") if mode_problem(tree.get(key))]
+        if bad_modes:
+            problems.append("%s: %s" % (dest, "; ".join(bad_modes)))
             continue
         uid, gid = user_id(tree.get("owner")), group_id(tree.get("group"))
         attrs = {"owner": tree.get("owner") or None, "group": tree.get("group") or None,

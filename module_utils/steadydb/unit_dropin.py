@@ -26,6 +26,7 @@ Rules kept here:
   ExecStart binary) are not steadydb's to refuse.
 """
 import os
+import re
 import shutil
 import stat
 import sys
@@ -108,8 +109,9 @@ def render_app_dropin(cfg, managed=MANAGED):
 
 
 def render_swap_unit(path, managed=MANAGED):
-    """The ``.swap`` unit that activates the swap file ``path``."""
-    return SWAP_TEMPLATE.format(managed=managed, path=path)
+    """The ``.swap`` unit that activates the swap file ``path`` (``checked_swap_file``).
+    systemd resolves specifiers in What= and Description=, so a ``%`` is written ``%%``."""
+    return SWAP_TEMPLATE.format(managed=managed, path=path.replace("%", "%%"))
 
 
 def settings_to_write(settings, limit, policy, restart_from_packaged=True):
@@ -138,6 +140,32 @@ def checked_dropin_name(name):
     if not name or "/" in name or name.startswith(".") or not name.endswith(".conf"):
         raise UnitError("Not a drop-in file name: %r (expected e.g. 50-steadydb.conf)." % (name,))
     return name
+
+
+def has_control(text):
+    """Whether ``text`` holds a control character (a line break starts another setting)."""
+    return any(ord(char) < 32 or ord(char) == 127 for char in text)
+
+
+def checked_managed(text):
+    """The header's first words (``managed``), or UnitError: they are a comment line."""
+    if has_control(text):
+        raise UnitError("managed %r holds a line break or another control character: it is "
+                        "the comment line heading every file written; nothing was written."
+                        % (text,))
+    return text
+
+
+def checked_swap_file(path):
+    """``path``, or UnitError when it cannot be the swap unit's What=: absolute, without
+    an empty, ``.`` or ``..`` part (the kernel's /proc/swaps names the file otherwise, so
+    the file in use would not be seen) and without control characters (a line break
+    would start another setting of the unit)."""
+    parts = path.split("/")[1:] if path.startswith("/") else []
+    if not parts or any(part in ("", ".", "..") for part in parts) or has_control(path):
+        raise UnitError("swap_file %r is not a plain absolute path without control characters "
+                        "(e.g. /swapfile); nothing was written." % (path,))
+    return path
 
 
 def is_template(unit):
@@ -237,6 +265,9 @@ class UnitApply(object):
         app_units = checked_app_units(params["app_units"])
         for name in (params["dropin_name"], params["app_dropin_name"]):
             checked_dropin_name(name)
+        if params.get("swap_file"):
+            checked_swap_file(params["swap_file"])
+        checked_managed(params["managed"])
         if not systemd.systemd_running(self.root):
             raise UnitError("systemd is not the service manager on this host "
                             "(/run/systemd/system is missing): there is no unit to configure.")
@@ -477,5 +508,7 @@ def swap_steps(state, activate, check_mode=False):
 
 
 def swaps_in_use(text):
-    """The paths of /proc/swaps (its first line is a header)."""
-    return [line.split()[0] for line in text.splitlines()[1:] if line.split()]
+    """The paths of /proc/swaps (its first line is a header), with the kernel's octal
+    escapes (space, tab, line break, backslash) read back."""
+    return [re.sub(r"\\([0-7]{3})", lambda match: chr(int(match.group(1), 8)), line.split()[0])
+            for line in text.splitlines()[1:] if line.split()]

@@ -150,7 +150,7 @@ def to_sql_value(info, desired):
         return number
     if kind == "double":
         number = _number(desired) if not isinstance(desired, bool) else None
-        if number is None:
+        if number is None or not number.is_finite():  # NaN compares with nothing
             raise ValueError("%s takes a decimal number, not %r" % (name, display(name, desired)))
         low, high = _number(info.minimum), _number(info.maximum)
         if low is not None and number < low or high is not None and number > high:

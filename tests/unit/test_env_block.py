@@ -40,6 +40,29 @@ def test_merged_keeps_the_deploys_lines_around_the_block():
     assert env_block.merged(env_block.split("", [], BEGIN, END), "# BEGIN x\n# END x") == "# BEGIN x\n# END x\n"
 
 
+@pytest.mark.parametrize("line", [
+    "SECRET_KEY='a\x0cb'", "NOTE='x\u2028y'", "NOTE='x\x85y'", "K='a\x1cb\x1dc\x1ed'",
+    "K='a\x0bb'", "WIN=1\r", "K='a\rb'",
+])
+def test_the_deploys_lines_are_kept_byte_for_byte(line):
+    # str.splitlines broke the deploy's line at \f, \u2028, \x85, ... and the merge
+    # wrote it back as two lines (its value cut in two, the second half a line of its
+    # own that sh refuses), and a CRLF file lost its carriage returns.
+    text = "A=1\n%s\n# BEGIN x\nold\n# END x\n%s\nB=2\n" % (line, line)
+    parts = env_block.split(text, ["DB_HOST"], BEGIN, END)
+    assert parts["problem"] == "" and parts["conflicts"] == []
+    merged = env_block.merged(parts, "# BEGIN x\nDB_HOST=h\n# END x\n")
+    assert merged == "A=1\n%s\n# BEGIN x\nDB_HOST=h\n# END x\n%s\nB=2\n" % (line, line)
+
+
+def test_crlf_markers_are_found_and_a_key_behind_a_line_break_is_a_conflict():
+    # A reader that splits lines like str.splitlines (django-environ) reads DB_HOST here.
+    text = "# BEGIN x\r\nold\r\n# END x\r\nA=1\x0cDB_HOST=y\n"
+    parts = env_block.split(text, ["DB_HOST"], BEGIN, END)
+    assert parts["had_block"] and parts["problem"] == "" and parts["inside"] == ["old\r"]
+    assert parts["conflicts"] == ["DB_HOST (line 4)"]
+
+
 _LINE = st.text(alphabet="AB=#x \t'", max_size=12)
 
 
@@ -68,3 +91,10 @@ def test_masked_diff_shows_a_changed_secret_as_a_changed_line():
     assert diff.split("\n") == ["--- f (before)", "+++ f (after)", "@@ -1,2 +1,2 @@",
                                 "-P=********", "+P=********", " H='1'"]
     assert env_block.masked_diff("same\n", "same\n", []) == ""
+
+
+def test_masked_diff_masks_a_whole_line_of_the_deploy():
+    # Split at the form feed, the part after it looked like a line of a shown key and
+    # showed the rest of the secret.
+    diff = env_block.masked_diff("S='ab\x0cH=cd'\n", "S='ab\x0cH=cd'\nH='1'\n", ["H"], "f")
+    assert "cd" not in diff and "+H='1'" in diff

@@ -65,6 +65,17 @@ def test_double():
         to_sql_value(info, "ten")
 
 
+@pytest.mark.parametrize("low, high", [("0", "31536000"), (None, None)])
+@pytest.mark.parametrize("value", ["nan", "NaN", "snan", "inf", "-Infinity", float("nan")])
+def test_double_that_is_no_number_is_refused_with_its_name(low, high, value):
+    # NaN raised decimal.InvalidOperation from the range check, reported as an error
+    # "while reading server variables"; without a range (MySQL) it reached SET GLOBAL.
+    info = VarInfo("long_query_time", "10.000000", "DOUBLE" if low else None, low, high)
+    with pytest.raises(ValueError, match="long_query_time takes a decimal number"):
+        to_sql_value(info, value)
+    assert not is_same(info, "10.000000", value)
+
+
 def test_enum_case_insensitive_and_canonical():
     info = VarInfo("binlog_format", "MIXED", "ENUM", allowed=["MIXED", "STATEMENT", "ROW"])
     assert to_sql_value(info, "row") == "ROW"

@@ -248,6 +248,30 @@ def test_refuse_control_characters_allows_what_it_is_told():
         refuse_control_characters("the header", "a\rb", allowed="\n\t")
 
 
+@pytest.mark.parametrize("value, word", [
+    # mysqld reads these as escapes (\s a space, \n a line break): it got "a b" while
+    # the module reported "a\\sb" written, and every rerun said unchanged.
+    ("a\\sb", "escape"), ("a\\nb", "escape"), ("C:\\\\x", "escape"),
+    ("it\\'s", "escape"), ('say \\"hi\\"', "escape"),
+    # Quoted (for the '#') with a quote it holds: mysqld reads it, this module's own parser
+    # refused the file it had written, so every later run failed.
+    ("SET @a=\"b\" '#' c", "both quote"), (" 'x\" ", "both quote"),
+])
+def test_values_mysqld_would_read_otherwise_are_refused(value, word):
+    with pytest.raises(OptionFileError, match=word):
+        check_request("mysqld", {"init_connect": value})
+    with pytest.raises(OptionFileError, match=word):
+        edit("[mysqld]\n", "mysqld", {"init_connect": value})
+
+
+@pytest.mark.parametrize("value", ["ab\\", "a\\xb", "/var/lib/my sql", "x # y 'z'", "'q'",
+                                   "SET @a='x' # y"])
+def test_values_mysqld_reads_as_written_round_trip(value):
+    new, _ = edit("[mysqld]\n", "mysqld", {"init_connect": value})
+    assert section_options(new, "mysqld")["init_connect"] == value
+    assert edit(new, "mysqld", {"init_connect": value}) == (new, [])
+
+
 def test_unicode_that_is_not_a_control_character_is_kept():
     new, _ = edit("", "mysqld", {"init_connect": "SET @x = 'café ☕'"})
     assert new == "[mysqld]\ninit_connect = SET @x = 'café ☕'\n"
@@ -514,3 +538,10 @@ def test_unknown_owner_or_group_is_named_before_anything_is_written():
         "no such user 'steadydb-no-such-user' on this host"
     assert unknown_owner("root", "steadydb-no-such-group") == \
         "no such group 'steadydb-no-such-group' on this host"
+
+
+def test_secret_values_are_those_of_secret_options_in_either_text():
+    from ansible.module_utils.steadydb.option_file import secret_values
+    old = "[client]\npassword = 'old # pw'\nuser = root\n"
+    new = "[client]\npassword = new-pw\nssl_key = /k.pem\nuser = root\n"
+    assert secret_values(old, new) == {"old # pw", "new-pw", "/k.pem"}

@@ -131,3 +131,9 @@ def test_set_persist_value_means_the_drop_in_value(info, value):
     persisted = str(to_sql_value(info, value))
     dropin = format_value(value)
     assert persisted_overrides({info.name: persisted}, {info.name: dropin}, "f") == []
+
+
+def test_a_value_no_drop_in_could_hold_is_compared_not_raised():
+    # mysql_global_variables sets such a value without a drop-in; format_value refuses it.
+    problems = persisted_overrides({"init_connect": "x"}, {"init_connect": "a\\sb"}, "auto")
+    assert [p["ours"] for p in problems] == ["a\\sb"]

@@ -453,6 +453,14 @@ def test_bad_app_input(change, fragment):
     ({"apps": [dict(WEB), dict(WEB)]}, "the name 'web' is used twice"),
     ({"apps": [dict(WEB), dict(WEB, name="admin", db_user="web")]},
      "apps web and admin both use the account web@%"),
+    # The server reads host names without case: one account, two caps fighting.
+    ({"apps": [dict(WEB, db_user_host="LocalHost"),
+               dict(WEB, name="admin", db_user="web", db_user_host="localhost")]},
+     "apps web and admin both use the account web@localhost"),
+    # The account tables drop trailing spaces: no ALTER USER could reach 'web '.
+    ({"apps": [dict(WEB, db_user="web ")]}, "apps[0] (web).db_user 'web ' ends with a space"),
+    ({"apps": [dict(WEB, db_user_host="% ")]},
+     "apps[0] (web).db_user_host '% ' ends with a space"),
     ({"admin_reserve": -1}, "admin_reserve must be >= 0, got -1"),
     ({"headroom_percent": "25%"}, "headroom_percent must be a whole number, got '25%'"),
     ({"upstream_idle_timeout": -5}, "upstream_idle_timeout must be >= 0"),

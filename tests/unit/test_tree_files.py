@@ -431,3 +431,27 @@ def test_module_merges_env_blocks_and_hides_the_block(tmp_path, capsys, monkeypa
     result = run_module(app_files, {"trees": [tree]}, capsys, monkeypatch)
     assert result["failed"] and "Refused, nothing was written" in result["msg"]
     assert "DB_PASSWORD (line 1)" in result["msg"] and env.read_text() == "DB_PASSWORD=x\n"
+
+
+@pytest.mark.parametrize("key, mode", [("mode", "0999"), ("mode", "rwx"), ("directory_mode", "u+q"),
+                                       ("mode", "01777777"), ("mode", 0o17777), ("mode", True)])
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_module_refuses_a_mode_it_cannot_set_before_anything(tmp_path, capsys, monkeypatch,
+                                                             key, mode, check_mode):
+    # The mode was read first by the file module's helper, after the files of the
+    # trees before it were written: the run stopped with those apps half-written.
+    import app_files
+    trees = app_trees(tmp_path, "good") + app_trees(tmp_path, "bad")
+    trees[2][key] = mode
+    result = run_module(app_files, {"trees": trees, "_ansible_check_mode": check_mode},
+                        capsys, monkeypatch)
+    assert result.get("failed") and "nothing was written" in result["msg"], result
+    assert key in result["msg"]
+    assert every_file(tmp_path) == []
+
+
+@pytest.mark.parametrize("mode", [None, "", "0640", "640", "0o640", 0o640, "u=rw,g=r,o=", "a+X"])
+def test_modes_the_file_module_sets_are_accepted(tmp_path, mode):
+    _, problems = plan_trees([{"dest": str(tmp_path), "files": {"a": "x\n"}, "mode": mode,
+                               "directory_mode": mode}])
+    assert problems == []

@@ -8,6 +8,7 @@ the test machine, the verification is also run for real.
 import os
 import shutil
 import stat
+import subprocess
 
 import pytest
 
@@ -456,7 +457,6 @@ ANALYZE = shutil.which("systemd-analyze")
 
 
 def real_run(argv, environ_update=None):
-    import subprocess
     proc = subprocess.run(argv, capture_output=True, text=True,
                           env=dict(os.environ, **(environ_update or {})))
     return proc.returncode, proc.stdout, proc.stderr
@@ -470,3 +470,63 @@ def test_real_systemd_analyze_refuses_a_value_out_of_range():
     with pytest.raises(UnitError, match="OOM score adjust value out of range"):
         verify_dropin(real_run, "sdb-stub.service", unit, "50-x.conf",
                       "[Service]\nOOMScoreAdjust=5000\n")
+
+
+# The swap file's path reaches the .swap unit's What= and Description= lines, which
+# systemd reads with specifiers (%n, %i, ...) and one setting a line.
+@pytest.mark.parametrize("swap_file", [
+    "swapfile",                          # relative: systemd refuses What= of that unit
+    "/var/swap\nfile",                   # a second line in the unit file
+    "/swapfile\n",
+    "/var/swap\tfile",
+    "/var/../swapfile",                  # /proc/swaps names it otherwise: "in use" never seen
+    "//swapfile",
+    "/var/./swapfile",
+    "/swapfile/",
+])
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_swap_file_that_is_no_plain_absolute_path_is_refused_before_anything(
+        tmp_path, where, swap_file, check_mode):
+    host = FakeHost(tmp_path)
+    with pytest.raises(UnitError, match="swap_file"):
+        stage(host, where, check_mode=check_mode, swap_file=swap_file).run()
+    assert host.calls == []
+    assert os.listdir(where["unit_dir"]) == []
+
+
+def test_percent_in_the_swap_file_is_written_as_systemd_reads_it():
+    # systemd resolves specifiers in What= and Description=: '%n' became the unit's
+    # name (the unit then did not load: "Value of What= and unit name do not match").
+    text = render_swap_unit("/var/swap%nfile")
+    assert "What=/var/swap%%nfile\n" in text and "swap file /var/swap%%nfile\n" in text
+    assert render_swap_unit("/swapfile") == TEMPLATE_SWAP
+
+
+@pytest.mark.skipif(not ANALYZE, reason="systemd-analyze is not installed here")
+def test_real_systemd_loads_the_swap_unit_of_a_path_with_a_percent(tmp_path):
+    path = "/var/swap%nfile"
+    name = subprocess.run(["systemd-escape", "--path", "--suffix=swap", path],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    unit = tmp_path / name
+    unit.write_text(render_swap_unit(path))
+    rc, out, err = real_run(["systemd-analyze", "verify", "--man=no", str(unit)],
+                            {"SYSTEMD_UNIT_PATH": str(tmp_path) + ":"})
+    assert rc == 0 and not (out + err).strip(), out + err
+
+
+def test_swaps_in_use_reads_the_kernels_escapes():
+    # The kernel writes space, tab, newline and backslash as octal escapes.
+    text = ("Filename Type Size Used Priority\n"
+            "/var/my\\040swap file 16380 0 -2\n/var/b\\134s file 16380 0 -3\n")
+    assert swaps_in_use(text) == ["/var/my swap", "/var/b\\s"]
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_managed_header_with_a_line_break_is_refused_before_anything(tmp_path, where, check_mode):
+    # The header is a comment line of every file written here: a line break in it was a
+    # setting of the drop-in and of the swap unit (which is not verified).
+    host = FakeHost(tmp_path)
+    with pytest.raises(UnitError, match="managed"):
+        stage(host, where, check_mode=check_mode, swap_file="/swapfile",
+              managed="Ansible managed\n[Swap]\nOptions=discard").run()
+    assert host.calls == [] and os.listdir(where["unit_dir"]) == []

@@ -341,3 +341,30 @@ def test_concurrent_successful_runs_lose_no_update(tree):
         assert results[name]["changed"] is True and results[name]["validated"] is True
     text = path.read_text()
     assert "max_connections = 300\n" in text and "wait_timeout = 600\n" in text, text
+
+
+@pytest.mark.parametrize("value", ["a\\sb", "SET @a=\"b\" '#' c"])
+def test_value_mysqld_would_read_otherwise_is_refused_in_check_mode_too(tree, value):
+    # 'a\sb' reached the server as 'a b' and every rerun said unchanged; the quoted
+    # value was read fine by mysqld but refused by the module's own parser at every
+    # later run.
+    for check in (True, False):
+        result, _ = run_option_file(tree, {"init_connect": value}, check=check)
+        assert result.get("failed") is True, (check, result)
+        assert "init_connect" in result["msg"] and value not in result["msg"]
+    assert not tree.dropin.exists()
+
+
+def test_a_password_written_to_a_client_section_never_appears_in_the_output(tree):
+    # A [client] password (a ~/.my.cnf) came back in changes and in the diff.
+    secret = "Opt-File-S3cret-77x"
+    for check in (True, False):
+        result, out = run_option_file(tree, {"password": secret, "user": "root"}, check=check,
+                                      diff=True, extra={"section": "client"})
+        assert not result.get("failed"), result.get("msg")
+        assert result["changed"] is True
+        assert secret not in out
+    assert "password = %s" % secret in tree.dropin.read_text()
+    again, out = run_option_file(tree, {"password": secret + "2"}, diff=True,
+                                 extra={"section": "client"})
+    assert again["changed"] is True and secret not in out
