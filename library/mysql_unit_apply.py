@@ -81,7 +81,8 @@ options:
     type: path
   swap_size_mb:
     description:
-      - Size the swap file must have, in MiB; another size is reported as RV(swap.create).
+      - Size the swap file must have, in MiB, at least 16 (checked before anything); another
+        size is reported as RV(swap.create).
     type: int
     default: 1024
   restart_on_change:

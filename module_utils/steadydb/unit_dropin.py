@@ -168,6 +168,18 @@ def checked_swap_file(path):
     return path
 
 
+# The smallest swap file the role makes: below it a swap file only costs I/O.
+MIN_SWAP_SIZE_MB = 16
+
+
+def checked_swap_size(size_mb):
+    """``size_mb``, or UnitError when it is below ``MIN_SWAP_SIZE_MB``."""
+    if int(size_mb) < MIN_SWAP_SIZE_MB:
+        raise UnitError("swap_size_mb %s is below %d MiB; nothing was written."
+                        % (size_mb, MIN_SWAP_SIZE_MB))
+    return int(size_mb)
+
+
 def is_template(unit):
     return unit.endswith("@.service")
 
@@ -267,6 +279,7 @@ class UnitApply(object):
             checked_dropin_name(name)
         if params.get("swap_file"):
             checked_swap_file(params["swap_file"])
+            checked_swap_size(params["swap_size_mb"])
         checked_managed(params["managed"])
         if not systemd.systemd_running(self.root):
             raise UnitError("systemd is not the service manager on this host "

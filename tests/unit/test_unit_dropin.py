@@ -494,6 +494,16 @@ def test_swap_file_that_is_no_plain_absolute_path_is_refused_before_anything(
     assert os.listdir(where["unit_dir"]) == []
 
 
+@pytest.mark.parametrize("size", [0, 15, -1024])
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_a_swap_file_below_16_mib_is_refused_before_anything(tmp_path, where, size, check_mode):
+    host = FakeHost(tmp_path)
+    with pytest.raises(UnitError, match="swap_size_mb"):
+        stage(host, where, check_mode=check_mode, swap_file="/swapfile", swap_size_mb=size).run()
+    assert host.calls == []
+    assert os.listdir(where["unit_dir"]) == []
+
+
 def test_percent_in_the_swap_file_is_written_as_systemd_reads_it():
     # systemd resolves specifiers in What= and Description=: '%n' became the unit's
     # name (the unit then did not load: "Value of What= and unit name do not match").
