@@ -57,14 +57,16 @@ _KEY_RE = re.compile(r"^[A-Za-z0-9_.\-]+$")
 # C0 controls and DEL. mysqld reads an option file line by line (up to "\n") and has no
 # quoting that spans lines, so a line break inside a value starts a new option
 # ("...\nskip-grant-tables"); the other controls have no business in a setting either.
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+# A control character: a line break starts another setting in an option file or a
+# systemd unit (unit_dropin reads this rule too).
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 # Groups mysqld reads (also with a version suffix, [mariadb-10.11]).
 MYSQLD_GROUPS = ("mysqld", "server", "mariadb", "mariadbd", "client-server", "galera")
 
 
 def refuse_control_characters(what, text, allowed=""):
     """Raise OptionFileError if ``text`` holds a control character not in ``allowed``."""
-    for match in _CONTROL_RE.finditer(text):
+    for match in CONTROL_CHARACTERS.finditer(text):
         if match.group() not in allowed:
             raise OptionFileError(
                 "%s contains the control character %r at position %d: refused, because a "

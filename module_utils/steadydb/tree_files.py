@@ -117,8 +117,8 @@ def plan_trees(trees):
 
     ``plan``: ``{"files": [...], "directories": [...]}``; a file is ``{path, text,
     secret, attrs, before}`` (``before``: its bytes as read here, once, or None; the
-    merge, the comparison and the diff all use them), a directory ``{path, attrs, exists}`` (only those under a
-    ``dest``); ``attrs`` is ``{owner, group, mode}``. ``problems``: sentences naming
+    merge, the comparison and the diff all use them), a directory ``{path, attrs,
+    exists}`` (only those under a ``dest``); ``attrs`` is ``{owner, group, mode}``. ``problems``: sentences naming
     paths, never content. With any problem, nothing may be written.
     """
     problems = []
@@ -139,8 +139,8 @@ def plan_trees(trees):
         if owner_problem:
             problems.append("%s: %s" % (dest, owner_problem))
             continue
-        bad_modes = ["%s %s" % (key, mode_problem(tree.get(key)))
-                     for key in ("mode", "directory_mode") if mode_problem(tree.get(key))]
+        mode_problems = [(key, mode_problem(tree.get(key))) for key in ("mode", "directory_mode")]
+        bad_modes = ["%s %s" % (key, problem) for key, problem in mode_problems if problem]
         if bad_modes:
             problems.append("%s: %s" % (dest, "; ".join(bad_modes)))
             continue

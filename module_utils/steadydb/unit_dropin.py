@@ -33,6 +33,7 @@ import sys
 import tempfile
 
 from ansible.module_utils.steadydb import systemd
+from ansible.module_utils.steadydb.option_file import CONTROL_CHARACTERS
 from ansible.module_utils.steadydb.plan import PlanError, check_unit_settings
 
 UNIT_DIR = "/etc/systemd/system"
@@ -142,14 +143,9 @@ def checked_dropin_name(name):
     return name
 
 
-def has_control(text):
-    """Whether ``text`` holds a control character (a line break starts another setting)."""
-    return any(ord(char) < 32 or ord(char) == 127 for char in text)
-
-
 def checked_managed(text):
     """The header's first words (``managed``), or UnitError: they are a comment line."""
-    if has_control(text):
+    if CONTROL_CHARACTERS.search(text):
         raise UnitError("managed %r holds a line break or another control character: it is "
                         "the comment line heading every file written; nothing was written."
                         % (text,))
@@ -162,7 +158,7 @@ def checked_swap_file(path):
     the file in use would not be seen) and without control characters (a line break
     would start another setting of the unit)."""
     parts = path.split("/")[1:] if path.startswith("/") else []
-    if not parts or any(part in ("", ".", "..") for part in parts) or has_control(path):
+    if not parts or any(part in ("", ".", "..") for part in parts) or CONTROL_CHARACTERS.search(path):
         raise UnitError("swap_file %r is not a plain absolute path without control characters "
                         "(e.g. /swapfile); nothing was written." % (path,))
     return path
