@@ -363,7 +363,7 @@ def write_inventory(path, hosts, demand_vars, with_app=True):
     }]
     inv = {"all": {
         "vars": dict(demand_vars, **{
-            "ansible_connection": "containers.podman.podman",
+            "ansible_connection": "podman_pipelined",
             "ansible_python_interpreter": "/usr/bin/python3",
             "steadydb_login_unix_socket": "/run/mysqld/mysqld.sock",
             "steadydb_login_user": "root",

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Static checks: ansible-lint (production profile), ruff (Python, rules in ruff.toml),
-# ansible-doc for every module, playbook syntax. Run from the repository root (the Makefile does).
+# ansible-doc for every module and connection plugin, playbook syntax. Run from the repository root (the Makefile does).
 set -euo pipefail
 export ANSIBLE_NOCOLOR=1 NO_COLOR=1
 cd "$(dirname "$0")/.."
@@ -11,12 +11,22 @@ echo "== ansible-lint --profile production"
 ansible-lint --profile production --offline || failed=1
 
 echo "== ruff (Python: pyflakes and pycodestyle, ruff.toml)"
-ruff check --no-cache library module_utils doc_fragments filter_plugins roles tools tests bench || failed=1
+ruff check --no-cache library module_utils doc_fragments filter_plugins connection_plugins roles tools tests bench || failed=1
 
 echo "== ansible-doc for every module in library/"
 for module in library/*.py; do
   name=$(basename "$module" .py)
   if ! out=$(ansible-doc -t module "$name" 2>&1) || ! grep -q "^> MODULE $name\|^> $name" <<<"$out"; then
+    echo "ansible-doc failed for $name:"; echo "$out" | tail -n 20; failed=1
+  else
+    echo "ok: $name"
+  fi
+done
+
+echo "== ansible-doc for every connection plugin in connection_plugins/"
+for plugin in connection_plugins/*.py; do
+  name=$(basename "$plugin" .py)
+  if ! out=$(ansible-doc -t connection "$name" 2>&1) || ! grep -q "^> CONNECTION $name\|^> $name" <<<"$out"; then
     echo "ansible-doc failed for $name:"; echo "$out" | tail -n 20; failed=1
   else
     echo "ok: $name"
