@@ -1,16 +1,17 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The podman connection of containers.podman, with pipelining: one ``podman exec`` per task.
 
-containers.podman's connection runs every module as a file: ``podman mount``, then
-``podman exec`` to expand ``~``, another to make the temporary directory, a copy, and a
-last ``podman exec`` to run it. Each ``podman exec`` starts runc and costs 0.1-0.2 s of
-CPU, so on a small machine a task's time is mostly podman's. Its ``exec`` never passes
-the module on stdin (no ``-i``), hence ``has_pipelining = False`` there.
+containers.podman's connection runs every module as a file: ``podman mount``, then a
+``podman exec`` each to expand ``~``, make the temporary directory, chmod the copied
+module, run it and remove the directory. Each ``podman exec`` starts runc and takes
+0.15-0.2 s here, so on a small machine a task's time is mostly podman's. Its ``exec``
+never passes the module on stdin (no ``-i``), hence ``has_pipelining = False`` there.
 
 This plugin passes ``-i`` when Ansible pipes the module, so a task is one ``podman
 exec``, what SSH with ``pipelining = true`` (this repository's ``ansible.cfg``) does for
 a real host, and it mounts nothing: without a mount point, copying a file falls back to
-``podman cp``. The demo target, the benchmark and Molecule reach their containers with it.
+``podman cp``. The demo target and the benchmark reach their containers with it; Molecule
+keeps containers.podman's connection, which its podman driver sets for every instance.
 """
 
 from __future__ import annotations

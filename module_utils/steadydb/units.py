@@ -198,16 +198,31 @@ def comparable(value):
         return int(text)
     if text.upper() in _TRUE_WORDS or text.upper() in _FALSE_WORDS:
         return to_bool(text)
-    try:
-        return to_bytes(text)
-    except ValueError:
-        pass
-    if _DECIMAL_RE.match(text):
+    if _DECIMAL_RE.match(text):  # before sizes: "0.000000" is a decimal, not 0 bytes
         try:
             return Decimal(text)
         except InvalidOperation:  # pragma: no cover - the regex already vetted it
             pass
+    try:
+        return to_bytes(text)
+    except ValueError:
+        pass
     return text
+
+
+def shown_decimal_is(shown, wanted):
+    """True when the server, showing a decimal variable as ``shown``, holds ``wanted``.
+
+    The server keeps a DOUBLE variable as a binary double and shows it with a fixed
+    number of decimals (6: ``long_query_time`` set to 0.0000001 reads back 0.000000), so
+    ``wanted`` (a Decimal or int) is compared as the server would show it: the nearest
+    double printed with ``shown``'s decimals, as C's printf does. Digit for digit, a value
+    finer than that looked changed on every run.
+    """
+    places = -shown.as_tuple().exponent
+    if places <= 0:
+        return shown == wanted
+    return shown == Decimal("%.*f" % (places, float(wanted)))
 
 
 def values_equal(name, current, desired):
@@ -215,10 +230,13 @@ def values_equal(name, current, desired):
 
     ``name`` is accepted so variable-specific rules can be added without changing
     callers; today every variable uses ``comparable`` on both sides, which covers
-    ``128M`` vs ``134217728``, ``ON`` vs ``true`` and ``10`` vs ``10.000000``.
+    ``128M`` vs ``134217728``, ``ON`` vs ``true`` and ``10`` vs ``10.000000``; a decimal
+    is compared at the places ``current`` shows (``shown_decimal_is``).
     """
     del name  # reserved for per-variable rules
     left, right = comparable(current), comparable(desired)
+    if isinstance(left, Decimal) and isinstance(right, (Decimal, int)) and not isinstance(right, bool):
+        return shown_decimal_is(left, right)
     if isinstance(left, str) or isinstance(right, str):
         return str(left) == str(right)
     return left == right

@@ -28,7 +28,7 @@ Public API:
 import re
 from decimal import Decimal, InvalidOperation
 
-from ansible.module_utils.steadydb.units import to_bool, to_bytes, values_equal
+from ansible.module_utils.steadydb.units import shown_decimal_is, to_bool, to_bytes, values_equal
 
 # Variables the server treats as a minimum: mariadbd/mysqld raise open_files_limit to
 # what max_connections and table_open_cache need and to the process's file limit, so a
@@ -212,7 +212,8 @@ def is_same(info, current, desired):
         except ValueError:
             return False
     if kind == "double":
-        return _number(current) == _number(wanted)
+        shown = _number(current)
+        return shown is not None and shown.is_finite() and shown_decimal_is(shown, wanted)
     if kind == "bool":
         try:
             return to_bool(current) == to_bool(wanted)

@@ -166,3 +166,14 @@ def test_value_rounded_by_the_server_is_reported_as_adjusted(fresh_mariadb):
     assert result["adjusted"] == {"max_allowed_packet": {"desired": 33554433, "current": "33554432"}}
     assert any("max_allowed_packet" in w for w in result["warnings"])
     assert globals_of(fresh_mariadb, "max_allowed_packet") == {"max_allowed_packet": "33554432"}
+
+
+def test_a_double_finer_than_the_server_shows_is_unchanged_on_the_rerun(fresh_mariadb):
+    # The server shows long_query_time with 6 decimals: 0.0000001 reads back 0.000000.
+    # Compared digit for digit, every rerun said "changed" and set it again.
+    first, _ = run(fresh_mariadb, {"long_query_time": "0.0000001"})
+    assert not first.get("failed"), first.get("msg")
+    assert first["changed"] is True and not first.get("adjusted")
+    assert globals_of(fresh_mariadb, "long_query_time") == {"long_query_time": "0.000000"}
+    again, _ = run(fresh_mariadb, {"long_query_time": "0.0000001"})
+    assert again["changed"] is False and again["applied"] == []

@@ -1,8 +1,8 @@
 """connection_plugins/podman_pipelined.py against a real container.
 
-containers.podman's connection runs a module in five or six podman commands (mount,
-``echo ~``, mkdir, a copy, chmod, run, rm); each starts runc, and on the 2-CPU machines
-this project runs on a task cost 1.3-2.5 s whatever it did. The plugin pipes the module
+containers.podman's connection runs a module in six podman commands (mount, then an
+exec each for ``echo ~``, mkdir, chmod, the run and rm); each exec starts runc, and on
+the 2-CPU machines this project runs on a task cost 1.3-2.5 s whatever it did. The plugin pipes the module
 to ``podman exec -i``: one podman command per task, as SSH with pipelining does. These
 tests show the count, and that everything else a task needs still works over it: file
 copies and fetches (``podman cp``), commands without stdin, failures, another user.

@@ -54,6 +54,16 @@ def test_switches_and_sizes_compare_as_the_server_means_them():
         "log_warnings", "skip_name_resolve"]
 
 
+def test_a_decimal_is_compared_as_the_server_shows_it():
+    # long_query_time planned at 0.0000001 reads back 0.000000 (6 decimals): the audit
+    # called that drift on a server just hardened with it.
+    plan = dict(PLAN, server=dict(PLAN["server"], variables=dict(
+        PLAN["server"]["variables"], long_query_time="0.0000001")))
+    assert audit.audit_server(facts(long_query_time="0.000000"), plan) == []
+    assert [f["variable"] for f in audit.audit_server(facts(long_query_time="0.000001"), plan)] == [
+        "long_query_time"]
+
+
 def test_conn_max_age_at_or_above_wait_timeout_is_critical():
     found = audit.audit_apps({"web": {"DB_CONN_MAX_AGE": "300"}}, facts(), PLAN)
     assert "client_outlives_server" in codes(found, "critical")

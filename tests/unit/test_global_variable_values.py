@@ -65,6 +65,26 @@ def test_double():
         to_sql_value(info, "ten")
 
 
+@pytest.mark.parametrize("vtype", ["DOUBLE", None])
+@pytest.mark.parametrize("current, desired", [
+    ("0.000000", "0.0000001"), ("0.000000", 0.0000004), ("0.000001", "0.0000006"),
+    ("0.000000", "0.0000005"),  # the double nearest 5e-7 is below it: printf says 0.000000
+    ("2.500000", "2.5000001"), ("10.000000", 10),
+])
+def test_a_double_compares_at_the_precision_the_server_shows(vtype, current, desired):
+    # The server keeps and shows a DOUBLE variable with 6 decimals: long_query_time set to
+    # 0.0000001 reads back 0.000000. Compared digit for digit, every rerun said "changed"
+    # and set it again.
+    info = VarInfo("long_query_time", current, vtype, "0", "31536000")
+    assert is_same(info, current, desired)
+
+
+@pytest.mark.parametrize("current, desired", [("0.000000", "0.000001"), ("0.000001", "0.0000004"),
+                                              ("2.500000", "2.500001"), ("10", "10.5")])
+def test_a_double_that_differs_at_the_shown_precision_is_different(current, desired):
+    assert not is_same(VarInfo("long_query_time", current, "DOUBLE"), current, desired)
+
+
 @pytest.mark.parametrize("low, high", [("0", "31536000"), (None, None)])
 @pytest.mark.parametrize("value", ["nan", "NaN", "snan", "inf", "-Infinity", float("nan")])
 def test_double_that_is_no_number_is_refused_with_its_name(low, high, value):

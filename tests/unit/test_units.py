@@ -146,6 +146,10 @@ def test_normalize_variables_lowercases_names():
     ("long_query_time", "10.000000", 10),
     ("long_query_time", "0.500000", "0.5"),
     ("long_query_time", "0.500000", 0.5),
+    # the server shows a decimal with 6 places: 0.0000001 reads back 0.000000
+    ("long_query_time", "0.000000", "0.0000001"),
+    ("long_query_time", "0.000000", 0.0000001),
+    ("long_query_time", "2.000001", "2.0000006"),
     ("max_connections", 151, "151"),
     ("sql_mode", "STRICT_TRANS_TABLES", " STRICT_TRANS_TABLES "),
 ])
@@ -158,6 +162,8 @@ def test_values_equal(name, current, desired):
     ("autocommit", True, "OFF"),
     ("max_connections", 151, 150),
     ("long_query_time", "10.000000", "10.5"),
+    ("long_query_time", "0.000000", "0.000001"),
+    ("long_query_time", "0.000001", "0.0000004"),
     ("sql_mode", "STRICT_TRANS_TABLES", "TRADITIONAL"),
     ("max_connections", 151, "lots"),
 ])
