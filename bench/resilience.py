@@ -39,6 +39,7 @@ import json
 import os
 import platform
 import re
+import resource
 import secrets
 import shutil
 import signal
@@ -382,6 +383,54 @@ def write_inventory(path, hosts, demand_vars, with_app=True):
 ANSIBLE_EXTRA = []
 
 
+# Where a container's CPU time is counted: its cgroup's cpu.stat (cgroup v2, also the
+# "unified" half of a hybrid host) or cpuacct.usage (cgroup v1), under the path podman
+# reports. The 3-host ratios are CPU-bound on a small machine; the speed table shows it.
+CGROUP_CPU_FILES = (("/sys/fs/cgroup%s/cpu.stat", "usage_usec", 1e-6),
+                    ("/sys/fs/cgroup/unified%s/cpu.stat", "usage_usec", 1e-6),
+                    ("/sys/fs/cgroup/cpuacct%s/cpuacct.usage", None, 1e-9))
+
+
+def cgroup_cpu_seconds(text, key, scale):
+    """CPU seconds from a cgroup file's ``text``: the ``key`` line of cpu.stat, or the
+    single number of cpuacct.usage (``key`` None); None when it is not there."""
+    for line in text.splitlines():
+        parts = line.split()
+        if key is None and len(parts) == 1 and parts[0].isdigit():
+            return int(parts[0]) * scale
+        if key is not None and len(parts) == 2 and parts[0] == key and parts[1].isdigit():
+            return int(parts[1]) * scale
+    return None
+
+
+def containers_cpu_seconds(names):
+    """The CPU seconds the containers ``names`` have used in all, or None when one of
+    them has no readable cgroup file."""
+    total = 0.0
+    for name in names:
+        path = podman("container", "inspect", "-f", "{{.State.CgroupPath}}", name,
+                      check=False, timeout=60).stdout.strip()
+        for pattern, key, scale in CGROUP_CPU_FILES:
+            try:
+                with open(pattern % path) as fh:
+                    seconds = cgroup_cpu_seconds(fh.read(), key, scale)
+            except OSError:
+                continue
+            if seconds is not None:
+                total += seconds
+                break
+        else:
+            return None
+    return total
+
+
+def inventory_hosts(path):
+    """The hosts of an inventory written by ``write_inventory``."""
+    with open(path) as fh:
+        children = yaml.safe_load(fh)["all"]["children"]
+    return sorted(set(h for group in children.values() for h in (group.get("hosts") or {})))
+
+
 def ansible_playbook(inventory, secrets_file, logname, forks=1, playbook=None, check=True):
     """Run a playbook (harden-db.yml unless told), timed. check=False: a failed run is
     recorded (rc), not raised (audit-db.yml fails on purpose on a critical finding)."""
@@ -398,17 +447,27 @@ def ansible_playbook(inventory, secrets_file, logname, forks=1, playbook=None, c
         env.setdefault("ANSIBLE_CALLBACKS_ENABLED", "ansible.posix.profile_tasks")
     except ImportError:
         pass
+    hosts = inventory_hosts(inventory)
+    cpu_before = containers_cpu_seconds(hosts)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False,
                           env=env)
     seconds = time.monotonic() - t0
+    # ansible-playbook, its workers and the podman commands they ran (all waited for)
+    now = resource.getrusage(resource.RUSAGE_CHILDREN)
+    ansible_cpu = (now.ru_utime + now.ru_stime) - (children.ru_utime + children.ru_stime)
+    cpu_after = containers_cpu_seconds(hosts)
     with open(os.path.join(OUT, logname), "w") as fh:
         fh.write(proc.stdout + "\n" + proc.stderr)
     if proc.returncode != 0 and check:
         raise RuntimeError("%s failed (rc=%d), see bench/out/%s:\n%s" % (
             os.path.basename(cmd[-1]), proc.returncode, logname, proc.stdout[-3000:]))
     changed = sum(int(m) for m in re.findall(r"\bchanged=(\d+)", proc.stdout))
-    out = {"seconds": round(seconds, 1), "changed": changed}
+    out = {"seconds": round(seconds, 1), "changed": changed,
+           "ansible_cpu_s": round(ansible_cpu, 1),
+           "containers_cpu_s": (round(cpu_after - cpu_before, 1)
+                                if cpu_before is not None and cpu_after is not None else None)}
     if proc.returncode != 0:
         out["rc"] = proc.returncode
     return out
@@ -680,8 +739,8 @@ def markdown(result):
     sp = result.get("speed", {})
     if sp:
         lines.append("")
-        lines.append("| speed | seconds | tasks changed |")
-        lines.append("| --- | --- | --- |")
+        lines.append("| speed | seconds | tasks changed | CPU s: ansible-playbook / containers |")
+        lines.append("| --- | --- | --- | --- |")
         for key, label in (("converge_1", "harden-db.yml, 1 host, first run"),
                            ("rerun_1", "harden-db.yml, 1 host, rerun (idempotent)"),
                            ("converge_3", "harden-db.yml, 3 hosts (forks 3), first run"),
@@ -694,14 +753,16 @@ def markdown(result):
                            ("one_task_c", "one-task playbook (ping), after the audit")):
             x = sp.get(key)
             if isinstance(x, dict) and "seconds" in x:
-                lines.append("| %s | %s | %s%s |" % (label, x["seconds"], x["changed"],
-                                                      " (rc %s)" % x["rc"] if "rc" in x else ""))
+                lines.append("| %s | %s | %s%s | %s / %s |" % (
+                    label, x["seconds"], x["changed"], " (rc %s)" % x["rc"] if "rc" in x else "",
+                    x.get("ansible_cpu_s", "-"), "-" if x.get("containers_cpu_s") is None
+                    else x["containers_cpu_s"]))
             elif x:
-                lines.append("| %s | %s | |" % (label, x))
+                lines.append("| %s | %s | | |" % (label, x))
         for key, label in (("rerun_rounds", "rounds: harden-db.yml rerun / one-task playbook"),
                            ("hosts_rounds", "rounds: rerun on 3 hosts / on 1 of them")):
             if sp.get(key):
-                lines.append("| %s | %s | 0 |" % (label, ", ".join(
+                lines.append("| %s | %s | 0 | |" % (label, ", ".join(
                     "%s / %s" % (r.get("a"), r.get("b")) for r in sp[key])))
         ratios = sp.get("ratios") or {}
         if any(ratios.get(key) is not None for key, _, _ in RATIO_TARGETS):

@@ -208,3 +208,19 @@ def test_speed_ratios_missing_runs_are_none():
     r = resilience.speed_ratios({"converge_1": {"seconds": 30.0}, "rerun_1": {"seconds": 20}})
     assert r["one_task_s_median"] is None
     assert all(r[k] is None for k, _, _ in resilience.RATIO_TARGETS)
+
+
+def test_cgroup_cpu_seconds_reads_cpu_stat_and_cpuacct_usage():
+    stat = "usage_usec 1884000\nuser_usec 1500000\nsystem_usec 384000\n"
+    assert resilience.cgroup_cpu_seconds(stat, "usage_usec", 1e-6) == pytest.approx(1.884)
+    assert resilience.cgroup_cpu_seconds("2500000000\n", None, 1e-9) == pytest.approx(2.5)
+    assert resilience.cgroup_cpu_seconds("user_usec 5\n", "usage_usec", 1e-6) is None
+    assert resilience.cgroup_cpu_seconds("", None, 1e-9) is None
+
+
+def test_inventory_hosts_are_the_written_inventorys_hosts(tmp_path):
+    path = str(tmp_path / "inventory.yml")
+    resilience.write_inventory(path, ["b", "a"], {})
+    assert resilience.inventory_hosts(path) == ["a", "b"]
+    resilience.write_inventory(path, ["c"], {}, with_app=False)
+    assert resilience.inventory_hosts(path) == ["c"]
