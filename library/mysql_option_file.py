@@ -27,8 +27,11 @@ description:
     brackets, blanks, C(#) or C(;); a size that is not a whole number of bytes
     (C(1.3K)). A size with a decimal (C(1.5M)), which mysqld refuses in an option file
     ("Unknown suffix '.'"), is written as the whole bytes it means (C(1536K)).
-  - A file that mysqld would refuse to read (an option before any section, a broken
-    section header, an unknown C(!) directive, an unterminated quote) fails the task with
+  - Existing files are read as mysqld's own reader reads them (the comment from the
+    first C(#) outside quotes, one pair of enclosing quotes removed, backslash escapes;
+    C([ mysqld ]) is not the mysqld group). A file that mysqld would refuse to read (an
+    option before any section, a section header without C(])), or that holds an unknown
+    C(!) directive or an option name mysqld would not start with, fails the task with
     the line number and is left untouched.
   - The checks run on a candidate, before the live file changes. The option files the
     server reads (the top-level files, what they C(!include), the C(*.cnf) files of each

@@ -10,8 +10,10 @@ Public API:
 
 - ``option_key(name)`` -> str: ``Max-Connections`` and ``max_connections`` are the same
   option to mysqld; both give ``max_connections``.
-- ``parse(text)`` -> list of ``Line``; raises ``OptionFileError`` (with the line number)
-  for text mysqld itself would reject.
+- ``parse(text)`` -> list of ``Line``, values and groups read as mysqld's reader (mysys
+  my_default.c) reads them; raises ``OptionFileError`` (with the line number) for text
+  mysqld rejects, and for an unknown ``!`` directive or an option name mysqld would not
+  start with (it skips the one and stops at the other).
 - ``section_options(text, section)`` -> dict: option key -> value, last one wins.
 - ``edit(text, section, options, exclusive=False)`` -> ``(new_text, changes)``.
 - ``format_value(value)`` -> str: how a value is written (``True`` -> ``ON``, ``1.5M`` ->
@@ -46,7 +48,6 @@ class OptionFileError(Exception):
     """The option file is not something mysqld would read; nothing was changed."""
 
 
-_SECTION_RE = re.compile(r"^\s*\[\s*(?P<name>[^\]\s]+)\s*\]\s*(?:[#;].*)?$")
 _SECTION_NAME_RE = re.compile(r"^[^\[\]\s#;]+$")
 _DIRECTIVE_RE = re.compile(r"^\s*!(?P<word>include|includedir)\s+(?P<arg>\S.*?)\s*$")
 # How mysqld itself reads a directive: "!", optional blanks, the keyword, blanks, the
@@ -112,10 +113,11 @@ def option_key(name):
 class Line(object):
     """One physical line. ``kind`` is blank, comment, section, directive or option."""
 
-    __slots__ = ("kind", "text", "end", "section", "key", "name", "value", "comment", "number")
+    __slots__ = ("kind", "text", "end", "section", "key", "name", "value", "written", "comment",
+                 "number")
 
-    def __init__(self, kind, text, number, section=None, name=None, value=None, comment="",
-                 end="\n"):
+    def __init__(self, kind, text, number, section=None, name=None, value=None, written=None,
+                 comment="", end="\n"):
         self.kind = kind
         self.text = text  # without the line ending
         self.end = end  # "\n", "\r\n", or "" for a last line without one
@@ -123,29 +125,83 @@ class Line(object):
         self.section = section
         self.name = name
         self.key = option_key(name) if name is not None else None
-        self.value = value
+        self.value = value  # as mysqld reads it
+        self.written = written  # as the file spells it (quotes, escapes)
         self.comment = comment
 
     def __repr__(self):
         return "Line(%d, %s, %r)" % (self.number, self.kind, self.text)
 
 
-def _split_value(raw, number):
-    """``value  # comment`` -> (value, comment). Quotes protect ``#``; mysqld strips them."""
-    raw = raw.strip()
-    if raw[:1] in ("'", '"'):
-        quote = raw[0]
-        end = raw.find(quote, 1)
-        if end < 0:
-            raise OptionFileError("line %d: unterminated %s quote in value %r" % (number, quote, raw))
-        rest = raw[end + 1:].strip()
-        if rest and rest[0] not in "#;":
-            raise OptionFileError("line %d: text after the closing quote in value %r" % (number, raw))
-        return raw[1:end], rest
-    pos = raw.find("#")
-    if pos >= 0:
-        return raw[:pos].rstrip(), raw[pos:]
-    return raw, ""
+# mysys my_default.c: my_isspace() of latin1, what the reader strips around names and values.
+_BLANKS = " \t\n\v\f\r"
+# The backslash escapes the reader turns into another character; any other keeps its "\\".
+_READ_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "s": " ", '"': '"', "'": "'",
+                 "\\": "\\"}
+
+
+def _comment_start(raw):
+    """Where mysqld's ``remove_end_comment`` cuts ``raw``: the first ``#`` outside quotes.
+
+    A quote opens when none is open and closes at the same character; inside quotes a
+    backslash protects the next character. ``;`` starts a comment only at a line's start.
+    """
+    quote, escape = None, False
+    for pos, char in enumerate(raw):
+        if char in "'\"" and not escape:
+            if quote is None:
+                quote = char
+            elif quote == char:
+                quote = None
+        if quote is None and char == "#":
+            return pos
+        escape = quote is not None and char == "\\" and not escape
+    return len(raw)
+
+
+def _unquoted(written):
+    """``written`` without one pair of enclosing quotes (mysqld removes them when the
+    value starts and ends with the same quote character and is longer than one)."""
+    if len(written) > 1 and written[0] in "'\"" and written[-1] == written[0]:
+        return written[1:-1]
+    return written
+
+
+def _read_value(written):
+    """The value mysqld reads from ``written`` (blanks already stripped): unquoted, then
+    the backslash escapes of ``_READ_ESCAPES`` applied."""
+    written = _unquoted(written)
+    out, pos = [], 0
+    while pos < len(written):
+        char = written[pos]
+        if char == "\\" and pos != len(written) - 1:
+            following = written[pos + 1]
+            out.append(_READ_ESCAPES.get(following, char + following))
+            pos += 2
+        else:
+            out.append(char)
+            pos += 1
+    return "".join(out)
+
+
+def _split_value(raw):
+    """``raw`` (the text after ``=``) -> ``(value, written, comment)``, as mysqld reads it:
+    the comment from the first ``#`` outside quotes, the value ``written`` between, and
+    what mysqld makes of it (``_read_value``). Nothing here is refused: mysqld reads an
+    unclosed quote or text after a closing one literally (``'a' b`` is ``'a' b``)."""
+    cut = _comment_start(raw)
+    written = raw[:cut].strip(_BLANKS)
+    return _read_value(written), written, raw[cut:]
+
+
+def _section_name(stripped, number):
+    """The group a ``[...]`` line opens, as mysqld reads it: the text up to the first
+    ``]``, blanks removed at its end only (``[ mysqld ]`` is not the mysqld group); what
+    follows the ``]`` is ignored."""
+    end = stripped.find("]")
+    if end < 0:
+        raise OptionFileError("line %d: malformed section header %r (no closing ])" % (number, stripped))
+    return stripped[1:end].rstrip(_BLANKS)
 
 
 def parse(text):
@@ -167,10 +223,7 @@ def parse(text):
             lines.append(Line("directive", physical, number, section, end=end))
             continue
         if stripped.startswith("["):
-            match = _SECTION_RE.match(stripped)
-            if not match:
-                raise OptionFileError("line %d: malformed section header %r" % (number, stripped))
-            section = match.group("name")
+            section = _section_name(stripped, number)
             lines.append(Line("section", physical, number, section, end=end))
             continue
         if section is None:
@@ -181,14 +234,14 @@ def parse(text):
         if not _KEY_RE.match(name):
             raise OptionFileError("line %d: %r is not an option name" % (number, name or stripped))
         if sep:
-            value, comment = _split_value(raw, number)
+            value, written, comment = _split_value(raw)
             if comment:
                 # Kept as written (a form feed at its end too) when the value is rewritten.
                 comment += physical[len(physical.rstrip()):]
         else:
-            value, comment = None, ""
+            value, written, comment = None, None, ""
         lines.append(Line("option", physical, number, section, name=name, value=value,
-                          comment=comment, end=end))
+                          written=written, comment=comment, end=end))
     return lines
 
 
@@ -199,7 +252,8 @@ def secret_values(*texts):
     for text in texts:
         for line in parse(text):
             if line.kind == "option" and line.value and is_secret(line.key):
-                found.add(line.value)
+                # what the server reads, and how the file (and so the diff) spells it
+                found.update(v for v in (line.value, _unquoted(line.written)) if v)
     return found
 
 

@@ -224,3 +224,10 @@ def test_inventory_hosts_are_the_written_inventorys_hosts(tmp_path):
     assert resilience.inventory_hosts(path) == ["a", "b"]
     resilience.write_inventory(path, ["c"], {}, with_app=False)
     assert resilience.inventory_hosts(path) == ["c"]
+
+
+def test_first_run_ratio_on_3_hosts_is_the_median_of_its_rounds():
+    sp = {"converge_3": {"seconds": 45.0}, "converge_1_alone": {"seconds": 30.0},
+          "converge_rounds": [{"a": 45.0, "b": 30.0}, {"a": 40.0, "b": 32.0},
+                              {"a": 36.0, "b": 30.0}]}
+    assert resilience.speed_ratios(sp)["hosts3_vs_1_converge"] == 1.25

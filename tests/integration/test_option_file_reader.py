@@ -1,0 +1,58 @@
+"""The option-file reader (module_utils/steadydb/option_file.py) against mysqld's own.
+
+``my_print_defaults`` prints what mysys my_default.c, the reader of mysqld and every
+client, makes of a file. The module's parser must read the same value from every line:
+it finds the lines that override ours by comparing values with what the server reads,
+and it rewrites lines around their comments. It refused lines mysqld reads (an unclosed
+quote, text after a closing quote) and misread others (``;`` after a quote, ``#`` inside
+quotes of an unquoted value, backslash escapes, ``[ mysqld ]``).
+"""
+import random
+import shutil
+import subprocess
+
+import pytest
+
+from ansible.module_utils.steadydb.option_file import parse
+
+MY_PRINT_DEFAULTS = shutil.which("my_print_defaults")
+
+pytestmark = [pytest.mark.skipif(not MY_PRINT_DEFAULTS, reason="my_print_defaults is missing")]
+
+# Characters that change how a value is read; no "n" or "r", so no escape makes a line
+# break and every option stays on one line of my_print_defaults' output.
+ALPHABET = "ab'\"\\#; =st"
+
+
+def printed(path, group):
+    """``{key: value}`` as my_print_defaults prints the ``group`` of the file ``path``."""
+    out = subprocess.run([MY_PRINT_DEFAULTS, "--defaults-file=%s" % path, group],
+                         capture_output=True, text=True, timeout=30, check=True).stdout
+    values = {}
+    for line in out.split("\n"):
+        if line.startswith("--"):
+            key, _, value = line[2:].partition("=")
+            values[key] = value
+    return values
+
+
+def test_random_values_are_read_as_mysqld_reads_them(tmp_path):
+    rng = random.Random(20261201)
+    lines = ["k%d = %s" % (i, "".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 12))))
+             for i in range(600)]
+    text = "[mysqld]\n" + "\n".join(lines) + "\n"
+    path = tmp_path / "random.cnf"
+    path.write_text(text)
+    ours = dict((line.name, line.value) for line in parse(text) if line.kind == "option")
+    assert ours == printed(path, "mysqld")
+
+
+@pytest.mark.parametrize("header, read", [("[mysqld]", True), ("[ mysqld ]", False),
+                                          ("[mysqld ] tail", True), ("[mysqld]]", True)])
+def test_groups_are_the_ones_mysqld_reads(tmp_path, header, read):
+    text = header + "\nq = 1\n"
+    path = tmp_path / "group.cnf"
+    path.write_text(text)
+    (option,) = [line for line in parse(text) if line.kind == "option"]
+    assert (option.section == "mysqld") is read
+    assert ("q" in printed(path, "mysqld")) is read
