@@ -177,3 +177,10 @@ def test_comparable_types():
     assert comparable("64M") == 64 * 1024 ** 2
     assert comparable("0.25") == Decimal("0.25")
     assert comparable(" text ") == "text"
+
+
+def test_a_decimal_against_a_number_too_large_for_a_double_differs():
+    # The decimal rule prints the wanted value as a double: float(10 ** 400) raised
+    # OverflowError, a traceback instead of "different" (an option file holding
+    # long_query_time = 0.5 and a desired value of 400 digits).
+    assert not values_equal("long_query_time", "0.500000", 10 ** 400)
