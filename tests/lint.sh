@@ -13,25 +13,21 @@ ansible-lint --profile production --offline || failed=1
 echo "== ruff (Python: pyflakes and pycodestyle, ruff.toml)"
 ruff check --no-cache library module_utils doc_fragments filter_plugins connection_plugins roles tools tests bench || failed=1
 
-echo "== ansible-doc for every module in library/"
-for module in library/*.py; do
-  name=$(basename "$module" .py)
-  if ! out=$(ansible-doc -t module "$name" 2>&1) || ! grep -q "^> MODULE $name\|^> $name" <<<"$out"; then
-    echo "ansible-doc failed for $name:"; echo "$out" | tail -n 20; failed=1
-  else
-    echo "ok: $name"
-  fi
-done
-
-echo "== ansible-doc for every connection plugin in connection_plugins/"
-for plugin in connection_plugins/*.py; do
-  name=$(basename "$plugin" .py)
-  if ! out=$(ansible-doc -t connection "$name" 2>&1) || ! grep -q "^> CONNECTION $name\|^> $name" <<<"$out"; then
-    echo "ansible-doc failed for $name:"; echo "$out" | tail -n 20; failed=1
-  else
-    echo "ok: $name"
-  fi
-done
+# ansible-doc TYPE for every plugin file in DIR: each must render its documentation.
+check_docs() {
+  local type=$1 dir=$2 file name out
+  echo "== ansible-doc for every $type in $dir/"
+  for file in "$dir"/*.py; do
+    name=$(basename "$file" .py)
+    if ! out=$(ansible-doc -t "$type" "$name" 2>&1) || ! grep -q "^> ${type^^} $name\|^> $name" <<<"$out"; then
+      echo "ansible-doc failed for $name:"; echo "$out" | tail -n 20; failed=1
+    else
+      echo "ok: $name"
+    fi
+  done
+}
+check_docs module library
+check_docs connection connection_plugins
 
 echo "== ansible-test sanity --test validate-modules (on the built collection)"
 # The collection is staged by tools/build_collection.py (validate-modules needs the

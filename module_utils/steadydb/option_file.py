@@ -266,8 +266,9 @@ def section_options(text, section):
     return result
 
 
-# What mysqld's option file reader (mysys my_default.c) turns into another character.
-_ESCAPE_RE = re.compile(r"\\[ntrbs\"'\\]")
+# What mysqld's option file reader turns into another character (_READ_ESCAPES): a value
+# holding one would not reach the server as written.
+_ESCAPE_RE = re.compile(r"\\[%s]" % re.escape("".join(_READ_ESCAPES)))
 
 
 def format_value(value):
