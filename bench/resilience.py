@@ -18,9 +18,10 @@ What it does (docs/benchmark.md explains every fault and metric):
 4. Speed: a one-task playbook (ansible.builtin.ping) timed next to the converge, the
    rerun and ``playbooks/audit-db.yml`` on the same host; harden-db.yml on 3 fresh
    containers at once (forks 3), its rerun, and the rerun on one of them alone; the
-   ratios of issue 15. The shipped Django engine's per-query cost against Django's stock
-   MySQL engine (``drive.py engine``; also with ``--engine-overhead``). Then
-   ``bench/globals.py`` (10 globals: one task vs ten community.mysql tasks) if present.
+   ratios of issue 15, each the median of ROUNDS alternating rounds. The shipped Django
+   engine's per-query cost against Django's stock MySQL engine (``drive.py engine``; also
+   with ``--engine-overhead``). Then ``bench/globals.py`` (10 globals: one task vs ten
+   community.mysql tasks) if present.
 5. Writes ``bench/out/results.json``, ``bench/out/results-SUITE.json`` and
    ``bench/out/results.md``, prints the table, and redraws
    ``bench/out/kill9-timeline.svg`` from every ``results-*.json`` there
@@ -513,15 +514,23 @@ RATIO_TARGETS = (
 )
 
 
-# The two reruns whose ratio is a target are also measured in alternating rounds: each
-# round runs the two commands back to back, so a load spike from a neighbour on this
-# shared machine lands in one round's pair, not in one side of the ratio.
-# The first run on 3 hosts against a fourth fresh host alone is measured in rounds too,
-# each on 4 new containers (a first run happens once per container); its ratio from one
-# pair moved from 1.32 to 1.78 between runs of the same commit.
-ROUNDS = 3
-PAIRED = {"rerun_vs_one_task": "rerun_rounds", "hosts3_vs_1_rerun": "hosts_rounds",
-          "hosts3_vs_1_converge": "converge_rounds"}
+# Every ratio is measured in alternating rounds: each round runs its two commands back
+# to back, so a load spike from a neighbour on this shared machine lands in one round's
+# pair, not in one side of the ratio, and the ratio is the median of the rounds' ratios.
+# With 3 rounds a single run still went over a target that the medians of six runs met
+# (the rerun at 4.17x against a median of 3.62x), so there are 5. A first run happens
+# once per container: each round of a first-run ratio takes new containers.
+ROUNDS = 5
+PAIRED = {"rerun_vs_one_task": "rerun_rounds",
+          "converge_vs_one_task": "converge_one_task_rounds",
+          "audit_vs_one_task": "audit_rounds",
+          "hosts3_vs_1_converge": "converge_rounds",
+          "hosts3_vs_1_rerun": "hosts_rounds"}
+
+
+def pair(first, second):
+    """One round: the seconds of two ansible_playbook results, ``{"a": .., "b": ..}``."""
+    return {"a": first.get("seconds"), "b": second.get("seconds")}
 
 
 def paired_rounds(first, second, rounds=ROUNDS):
@@ -530,8 +539,7 @@ def paired_rounds(first, second, rounds=ROUNDS):
     out = []
     for _ in range(rounds):
         a = first()
-        b = second()
-        out.append({"a": a.get("seconds"), "b": b.get("seconds")})
+        out.append(pair(a, second()))
     return out
 
 
@@ -777,7 +785,10 @@ def markdown(result):
         for key, label, changed in (
                 ("rerun_rounds", "rounds: harden-db.yml rerun / one-task playbook", "0"),
                 ("hosts_rounds", "rounds: rerun on 3 hosts / on 1 of them", "0"),
-                ("converge_rounds", "rounds: first run on 3 fresh hosts / on a 4th", "")):
+                ("audit_rounds", "rounds: audit-db.yml / one-task playbook", "0"),
+                ("converge_rounds", "rounds: first run on 3 fresh hosts / on a 4th", ""),
+                ("converge_one_task_rounds",
+                 "rounds: first run on the 4th fresh host / one-task playbook there", "")):
             if sp.get(key):
                 lines.append("| %s | %s | %s | |" % (label, ", ".join(
                     "%s / %s" % (r.get("a"), r.get("b")) for r in sp[key]), changed))
@@ -785,9 +796,8 @@ def markdown(result):
         if any(ratios.get(key) is not None for key, _, _ in RATIO_TARGETS):
             lines.append("")
             lines.append("Ratios measured side by side in this run (issue 15; one-task playbook: "
-                         "`ansible.builtin.ping`, no facts, same inventory, median of %s s; the "
-                         "reruns and the first run on 3 hosts: the median of %d rounds' ratios):"
-                         % (ratios.get("one_task_s_median"), ROUNDS))
+                         "`ansible.builtin.ping`, no facts, same inventory; each ratio is the "
+                         "median of its rounds' ratios, %d rounds):" % ROUNDS)
             lines.append("")
             lines.append("| ratio | measured | target | within |")
             lines.append("| --- | --- | --- | --- |")
@@ -990,6 +1000,12 @@ def main():
                 result["speed"]["rerun_rounds"] = paired_rounds(
                     lambda: ansible_playbook(inv, secrets_file, "harden-1-rerun-round.log"),
                     lambda: one_task(inv, secrets_file, "one-task-round.log"))
+                log("speed: %d rounds of audit-db.yml, then one-task playbook" % ROUNDS)
+                result["speed"]["audit_rounds"] = paired_rounds(
+                    lambda: ansible_playbook(
+                        inv, secrets_file, "audit-1-round.log", check=False,
+                        playbook=os.path.join(ROOT, "playbooks", "audit-db.yml")),
+                    lambda: one_task(inv, secrets_file, "one-task-round.log"))
             set_mode(MAIN, "hardened")
             result["server"]["hardened"] = server_snapshot(MAIN)
             result["app"]["hardened"] = app_snapshot(MAIN)
@@ -1021,14 +1037,20 @@ def main():
             write_inventory(inv_fresh, [fresh], demand_vars)
 
             def first_runs(suffix=""):
+                """One round of the first-run ratios on 4 new containers: harden-db.yml
+                on 3 (forks 3), then on the 4th alone, then the one-task playbook there."""
                 log("speed: 4 fresh containers")
                 fresh_hosts(names + [fresh], pw)
-                log("speed: harden-db.yml on 3 hosts, forks 3, then on a 4th fresh host alone")
+                log("speed: harden-db.yml on 3 hosts, forks 3, then on a 4th fresh host "
+                    "alone, then the one-task playbook there")
                 on3 = ansible_playbook(inv3, secrets_file, "harden-3%s.log" % suffix, forks=3)
                 on1 = ansible_playbook(inv_fresh, secrets_file, "harden-1-fresh%s.log" % suffix)
-                return on3, on1
+                one = one_task(inv_fresh, secrets_file, "one-task-fresh%s.log" % suffix)
+                return on3, on1, one
 
-            result["speed"]["converge_3"], result["speed"]["converge_1_alone"] = first_runs()
+            on3, on1, one = first_runs()
+            result["speed"]["converge_3"], result["speed"]["converge_1_alone"] = on3, on1
+            converge_rounds, converge_one_task_rounds = [pair(on3, on1)], [pair(on1, one)]
             result["speed"]["rerun_3"] = ansible_playbook(inv3, secrets_file,
                                                           "harden-3-rerun.log", forks=3)
             inv1 = os.path.join(OUT, "inventory-1-alone.yml")
@@ -1040,13 +1062,13 @@ def main():
             result["speed"]["hosts_rounds"] = paired_rounds(
                 lambda: ansible_playbook(inv3, secrets_file, "harden-3-rerun-round.log", forks=3),
                 lambda: ansible_playbook(inv1, secrets_file, "harden-1-alone-rerun-round.log"))
-            rounds = [{"a": result["speed"]["converge_3"].get("seconds"),
-                       "b": result["speed"]["converge_1_alone"].get("seconds")}]
             for _ in range(ROUNDS - 1):
                 remove_containers(names + [fresh])
-                on3, on1 = first_runs("-round")
-                rounds.append({"a": on3.get("seconds"), "b": on1.get("seconds")})
-            result["speed"]["converge_rounds"] = rounds
+                on3, on1, one = first_runs("-round")
+                converge_rounds.append(pair(on3, on1))
+                converge_one_task_rounds.append(pair(on1, one))
+            result["speed"]["converge_rounds"] = converge_rounds
+            result["speed"]["converge_one_task_rounds"] = converge_one_task_rounds
             remove_containers(names + [fresh])
         if not args.skip_speed and not args.speed_only:
             log("speed: bench/globals.py")

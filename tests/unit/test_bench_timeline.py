@@ -196,6 +196,21 @@ def test_rerun_ratios_from_alternating_rounds_are_the_median_of_each_rounds_rati
     assert calls == ["a", "b", "a", "b"] and rounds == [{"a": 2.0, "b": 1.0}] * 2
 
 
+def test_every_ratio_is_the_median_of_its_rounds_when_it_was_measured_in_rounds():
+    # The single runs (audit 9 s, converge 30 s against a 1 s one-task median) are left
+    # for the table; each ratio comes from its own rounds, one noisy round outvoted.
+    sp = {"one_task_a": {"seconds": 1.0}, "converge_1": {"seconds": 30.0},
+          "audit_1": {"seconds": 9.0, "rc": 2},
+          "audit_rounds": [{"a": 5.0, "b": 2.0}, {"a": 9.0, "b": 2.0}, {"a": 4.6, "b": 2.0}],
+          "converge_one_task_rounds": [{"a": 8.0, "b": 2.0}, {"a": 8.4, "b": 2.0},
+                                       {"a": 20.0, "b": 2.0}, {"a": 7.0, "b": None}]}
+    r = resilience.speed_ratios(sp)
+    assert r["audit_vs_one_task"] == 2.5  # round ratios 2.5, 4.5, 2.3
+    assert r["converge_vs_one_task"] == 4.2  # 4.0, 4.2, 10.0; the incomplete round left out
+    assert set(resilience.PAIRED) == {key for key, _, _ in resilience.RATIO_TARGETS}
+    assert resilience.pair({"seconds": 3.0, "changed": 0}, {"seconds": 1.5}) == {"a": 3.0, "b": 1.5}
+
+
 def test_first_run_ratio_pairs_the_3_hosts_with_the_fresh_host_timed_after_them():
     sp = {"converge_1": {"seconds": 30.0}, "converge_3": {"seconds": 45.0},
           "converge_1_alone": {"seconds": 36.0}}
