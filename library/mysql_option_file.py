@@ -29,7 +29,8 @@ description:
     ("Unknown suffix '.'"), is written as the whole bytes it means (C(1536K)).
   - Existing files are read as mysqld's own reader reads them (the comment from the
     first C(#) outside quotes, one pair of enclosing quotes removed, backslash escapes;
-    C([ mysqld ]) is not the mysqld group). A file that mysqld would refuse to read (an
+    only the bytes mysqld calls blanks stripped, tab, newline, vertical tab, form feed,
+    carriage return, space and 0xA0; C([ mysqld ]) is not the mysqld group). A file that mysqld would refuse to read (an
     option before any section, a section header without C(])), or that holds an unknown
     C(!) directive or an option name mysqld would not start with, fails the task with
     the line number and is left untouched.

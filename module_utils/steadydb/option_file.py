@@ -133,11 +133,29 @@ class Line(object):
         return "Line(%d, %s, %r)" % (self.number, self.kind, self.text)
 
 
-# mysys my_default.c: my_isspace() of latin1, what the reader strips around names and values.
-_BLANKS = " \t\n\v\f\r"
+# mysys my_default.c strips lines, names and values with my_isspace() of latin1, byte by
+# byte: tab, LF, VT, FF, CR, space and 0xA0 (latin1's no-break space), also the A0 that
+# ends a UTF-8 U+00A0 (C2 A0: the C2 stays). Python's str.strip would remove more (0x1c to
+# 0x1f, U+0085, U+3000, a whole U+00A0) and keep a raw 0xA0 byte.
+_BLANK_BYTES = b" \t\n\v\f\r\xa0"
 # The backslash escapes the reader turns into another character; any other keeps its "\\".
 _READ_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "s": " ", '"': '"', "'": "'",
                  "\\": "\\"}
+
+
+def _bytes(text):
+    return text.encode("utf-8", "surrogateescape")
+
+
+def _text(raw):
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def _strip(text, left=True, right=True):
+    """``text`` without the blanks mysqld strips (``_BLANK_BYTES``) at its start and end."""
+    raw = _bytes(text)
+    raw = raw.lstrip(_BLANK_BYTES) if left else raw
+    return _text(raw.rstrip(_BLANK_BYTES) if right else raw)
 
 
 def _comment_start(raw):
@@ -190,7 +208,7 @@ def _split_value(raw):
     what mysqld makes of it (``_read_value``). Nothing here is refused: mysqld reads an
     unclosed quote or text after a closing one literally (``'a' b`` is ``'a' b``)."""
     cut = _comment_start(raw)
-    written = raw[:cut].strip(_BLANKS)
+    written = _strip(raw[:cut])
     return _read_value(written), written, raw[cut:]
 
 
@@ -201,7 +219,7 @@ def _section_name(stripped, number):
     end = stripped.find("]")
     if end < 0:
         raise OptionFileError("line %d: malformed section header %r (no closing ])" % (number, stripped))
-    return stripped[1:end].rstrip(_BLANKS)
+    return _strip(stripped[1:end], left=False)
 
 
 def parse(text):
@@ -209,7 +227,7 @@ def parse(text):
     lines = []
     section = None
     for number, (physical, end) in enumerate(_physical_lines(text), 1):
-        stripped = physical.strip()
+        stripped = _strip(physical)
         if not stripped:
             lines.append(Line("blank", physical, number, section, end=end))
             continue
@@ -230,14 +248,15 @@ def parse(text):
             raise OptionFileError("line %d: option %r comes before any [section]"
                                   % (number, stripped))
         name, sep, raw = stripped.partition("=")
-        name = name.strip()
+        name = _strip(name)
         if not _KEY_RE.match(name):
             raise OptionFileError("line %d: %r is not an option name" % (number, name or stripped))
         if sep:
             value, written, comment = _split_value(raw)
             if comment:
-                # Kept as written (a form feed at its end too) when the value is rewritten.
-                comment += physical[len(physical.rstrip()):]
+                # Kept as written (a form feed at its end too) when the value is rewritten;
+                # counted in bytes, as the strip may have cut a UTF-8 character in two.
+                comment += _text(_bytes(physical)[len(_bytes(_strip(physical, left=False))):])
         else:
             value, written, comment = None, None, ""
         lines.append(Line("option", physical, number, section, name=name, value=value,
@@ -284,7 +303,7 @@ def format_value(value):
         raise ValueError("the value holds a backslash escape (\\n, \\s, \\\\, \\' ...), which mysqld "
                          "reads as another character, so the server would not get the value "
                          "as given")
-    if text != text.strip() or "#" in text or text[:1] in ("'", '"'):
+    if text != _strip(text) or "#" in text or text[:1] in ("'", '"'):
         if "'" in text and '"' in text:
             raise ValueError("the value must be quoted (it holds #, starts with a quote or has "
                              "blanks at an end) and holds both quote characters, so no quote "
@@ -312,7 +331,7 @@ def _render(line, name, text):
         rendered += " " + line.comment
     indent = ""
     if line is not None:
-        indent = line.text[:len(line.text) - len(line.text.lstrip())]
+        indent = line.text[:len(line.text) - len(_strip(line.text, right=False))]
     return indent + rendered
 
 
@@ -417,7 +436,7 @@ def edit(text, section, options, exclusive=False, keep=()):
             if line.section == section and line.kind in ("option", "section"):
                 insert_at = pos + 1
         if insert_at is None:
-            while result and not result[-1][0].strip():
+            while result and not _strip(result[-1][0]):
                 result.pop()
             block = []
             if result:

@@ -47,6 +47,35 @@ def test_random_values_are_read_as_mysqld_reads_them(tmp_path):
     assert ours == printed(path, "mysqld")
 
 
+def printed_bytes(path, group):
+    """``{key: value}`` in bytes, as my_print_defaults prints the ``group`` of ``path``."""
+    out = subprocess.run([MY_PRINT_DEFAULTS, "--defaults-file=%s" % path, group],
+                         capture_output=True, timeout=30, check=True).stdout
+    return dict(line[2:].partition(b"=")[::2] for line in out.split(b"\n")
+                if line.startswith(b"--"))
+
+
+# Bytes mysqld strips as blanks (space, VT, FF, a raw 0xA0, the A0 ending a UTF-8 U+00A0)
+# and ones it keeps (0x1c, 0x1f, U+0085, U+3000, a raw 0x80), between quotes and #.
+BYTE_ALPHABET = [b"a", b"'", b"\"", b"#", b" ", b"\x0b", b"\x0c", b"\xa0", b"\xc2\xa0",
+                 b"\x1c", b"\x1f", b"\xc2\x85", b"\xe3\x80\x80", b"\x80", b"\\"]
+
+
+def test_values_with_blanks_of_every_kind_are_read_as_mysqld_reads_them(tmp_path):
+    # The parser stripped what Python's str.strip strips: 0x1c kept by mysqld was lost,
+    # a raw 0xA0 that mysqld strips was kept.
+    rng = random.Random(20261202)
+    lines = [b"k%d = %s" % (i, b"".join(rng.choice(BYTE_ALPHABET)
+                                         for _ in range(rng.randint(0, 10))))
+             for i in range(600)]
+    raw = b"[mysqld]\n" + b"\n".join(lines) + b"\n"
+    path = tmp_path / "blanks.cnf"
+    path.write_bytes(raw)
+    ours = dict((line.name.encode(), line.value.encode("utf-8", "surrogateescape"))
+                for line in parse(raw.decode("utf-8", "surrogateescape")) if line.kind == "option")
+    assert ours == printed_bytes(path, "mysqld")
+
+
 @pytest.mark.parametrize("header, read", [("[mysqld]", True), ("[ mysqld ]", False),
                                           ("[mysqld ] tail", True), ("[mysqld]]", True)])
 def test_groups_are_the_ones_mysqld_reads(tmp_path, header, read):

@@ -187,6 +187,49 @@ def test_values_are_read_as_mysqld_reads_them(line, value, comment):
     assert (option.value, option.comment) == (value, comment)
 
 
+def _from_bytes(raw):
+    """A file's bytes as the module reads them (option_tree.read_text)."""
+    return raw.decode("utf-8", "surrogateescape")
+
+
+# mysqld strips the bytes latin1 calls blanks: tab, LF, VT, FF, CR, space and 0xA0, also
+# the A0 that ends a UTF-8 no-break space (C2 A0: the C2 stays). As my_print_defaults of
+# MariaDB 10.11 printed each line. Python's str.strip removed other characters (0x1c to
+# 0x1f, U+0085, U+3000, a whole U+00A0) and kept a raw 0xA0 byte.
+@pytest.mark.parametrize("line, value", [
+    (b"a = 1\xe3\x80\x80", b"1\xe3\x80\x80"),
+    (b"b = \xa0 1 \xa0", b"1"),
+    (b"c = 1 \x1c", b"1 \x1c"),
+    (b"d = 1\xc2\xa0", b"1\xc2"),
+    (b"e = \x80\xc2\x85 2", b"\x80\xc2\x85 2"),
+    (b"\x0b f\xa0=\x0c3\x0b", b"3"),
+])
+def test_blanks_are_the_bytes_mysqld_strips(line, value):
+    (option,) = [ln for ln in parse(_from_bytes(b"[mysqld]\n" + line + b"\n"))
+                 if ln.kind == "option"]
+    assert option.value.encode("utf-8", "surrogateescape") == value
+
+
+def test_a_rewritten_line_keeps_its_indent_and_comment_byte_for_byte():
+    # The strip cuts the U+00A0 at the comment's end in two (C2 | A0); both bytes stay.
+    text = _from_bytes(b"[mysqld]\n\xa0\x0bk = 1 # c\xc2\xa0\x0c\n")
+    new, _ = edit(text, "mysqld", {"k": 2})
+    assert new.encode("utf-8", "surrogateescape") == b"[mysqld]\n\xa0\x0bk = 2 # c\xc2\xa0\x0c\n"
+
+
+@pytest.mark.parametrize("line", [b"\x0b\x0c# comment", b"\xa0;comment", b" \xa0 "])
+def test_lines_mysqld_skips_after_its_blanks_are_not_options(line):
+    assert [ln.kind for ln in parse(_from_bytes(b"[mysqld]\n" + line + b"\n"))] \
+        == ["section", "comment" if line.strip(b" \xa0") else "blank"]
+
+
+@pytest.mark.parametrize("line", [b"\x1c", b"\x1cj = 2", b"\xe3\x80\x80k = 1"])
+def test_a_name_that_starts_with_a_character_mysqld_does_not_strip_is_refused(line):
+    # mysqld reads an option named "\x1cj" there and refuses to start with it.
+    with pytest.raises(OptionFileError, match="not an option name"):
+        parse(_from_bytes(b"[mysqld]\n" + line + b"\n"))
+
+
 @pytest.mark.parametrize("header, group", [
     ("[mysqld]", "mysqld"), ("[ mysqld ]", " mysqld"), ("[mysqld ] x", "mysqld"),
     ("[mysqld]]", "mysqld"), ("[mysqld] # c", "mysqld"),
