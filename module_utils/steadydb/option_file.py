@@ -49,11 +49,19 @@ class OptionFileError(Exception):
 
 
 _SECTION_NAME_RE = re.compile(r"^[^\[\]\s#;]+$")
-_DIRECTIVE_RE = re.compile(r"^\s*!(?P<word>include|includedir)\s+(?P<arg>\S.*?)\s*$")
-# How mysqld itself reads a directive: "!", optional blanks, the keyword, blanks, the
-# rest of the line (trailing blanks removed, no comment stripping).
-_SERVER_DIRECTIVE_RE = re.compile(r"^(?P<head>\s*!\s*(?P<word>includedir|include)\s+)"
-                                  r"(?P<arg>.*?)(?P<tail>\s*)$")
+# mysys my_default.c strips lines, names and values with my_isspace() of latin1, byte by
+# byte: tab, LF, VT, FF, CR, space and 0xA0 (latin1's no-break space), also the A0 that
+# ends a UTF-8 U+00A0 (C2 A0: the C2 stays). Python's str.strip would remove more (0x1c to
+# 0x1f, U+0085, U+3000, a whole U+00A0) and keep a raw 0xA0 byte.
+_BLANK_BYTES = b" \t\n\v\f\r\xa0"
+# The same blanks as one character each in text read from a file (a raw 0xA0 byte is
+# "\udca0" there, option_tree.read_text).
+_BLANK = "[%s]" % re.escape(_BLANK_BYTES.decode("utf-8", "surrogateescape"))
+# How mysqld reads a directive: "!", optional blanks, the keyword, blanks, the rest of
+# the line (trailing blanks removed, no comment stripping). mysqld needs a path after
+# !include or !includedir and skips other "!" lines (a typo of ours is refused instead).
+_DIRECTIVE_RE = re.compile(r"^(?P<head>{b}*!{b}*(?P<word>includedir|include){b}+)"
+                           r"(?P<arg>.*?)(?P<tail>{b}*)$".format(b=_BLANK))
 _KEY_RE = re.compile(r"^[A-Za-z0-9_.\-]+$")
 # C0 controls and DEL. mysqld reads an option file line by line (up to "\n") and has no
 # quoting that spans lines, so a line break inside a value starts a new option
@@ -133,11 +141,6 @@ class Line(object):
         return "Line(%d, %s, %r)" % (self.number, self.kind, self.text)
 
 
-# mysys my_default.c strips lines, names and values with my_isspace() of latin1, byte by
-# byte: tab, LF, VT, FF, CR, space and 0xA0 (latin1's no-break space), also the A0 that
-# ends a UTF-8 U+00A0 (C2 A0: the C2 stays). Python's str.strip would remove more (0x1c to
-# 0x1f, U+0085, U+3000, a whole U+00A0) and keep a raw 0xA0 byte.
-_BLANK_BYTES = b" \t\n\v\f\r\xa0"
 # The backslash escapes the reader turns into another character; any other keeps its "\\".
 _READ_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "s": " ", '"': '"', "'": "'",
                  "\\": "\\"}
@@ -235,7 +238,8 @@ def parse(text):
             lines.append(Line("comment", physical, number, section, end=end))
             continue
         if stripped.startswith("!"):
-            if not _DIRECTIVE_RE.match(stripped):
+            directive = _DIRECTIVE_RE.match(stripped)
+            if not directive or not directive.group("arg"):
                 raise OptionFileError("line %d: unknown directive %r (only !include and "
                                       "!includedir exist)" % (number, stripped))
             lines.append(Line("directive", physical, number, section, end=end))
@@ -581,7 +585,7 @@ def include_directives(text):
     """[(word, path)] of the ``!include``/``!includedir`` lines, read the way mysqld reads them."""
     found = []
     for content, _ in _physical_lines(text):
-        match = _SERVER_DIRECTIVE_RE.match(content)
+        match = _DIRECTIVE_RE.match(content)
         if match and match.group("arg"):
             found.append((match.group("word"), match.group("arg")))
     return found
@@ -594,7 +598,7 @@ def rewrite_includes(text, replace):
     """
     out = []
     for content, end in _physical_lines(text):
-        match = _SERVER_DIRECTIVE_RE.match(content)
+        match = _DIRECTIVE_RE.match(content)
         if match and match.group("arg"):
             new = replace(match.group("word"), match.group("arg"))
             if new is not None:

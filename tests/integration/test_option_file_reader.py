@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from ansible.module_utils.steadydb.option_file import parse
+from ansible.module_utils.steadydb.option_file import OptionFileError, include_directives, parse
 
 MY_PRINT_DEFAULTS = shutil.which("my_print_defaults")
 
@@ -74,6 +74,24 @@ def test_values_with_blanks_of_every_kind_are_read_as_mysqld_reads_them(tmp_path
     ours = dict((line.name.encode(), line.value.encode("utf-8", "surrogateescape"))
                 for line in parse(raw.decode("utf-8", "surrogateescape")) if line.kind == "option")
     assert ours == printed_bytes(path, "mysqld")
+
+
+@pytest.mark.parametrize("blank_after_word, blank_at_end", [
+    (b" ", b""), (b"\x1c", b""), (b" ", b"\x1c"), (b"\xa0", b"\xa0"), (b"\x0b", b"\x0c")])
+def test_an_include_is_followed_where_mysqld_follows_it(tmp_path, blank_after_word, blank_at_end):
+    included = tmp_path / "included.cnf"
+    included.write_text("[mysqld]\nfrom_include = 1\n")
+    raw = b"[mysqld]\na = 1\n!include" + blank_after_word + str(included).encode() \
+        + blank_at_end + b"\n"
+    path = tmp_path / "main.cnf"
+    path.write_bytes(raw)
+    text = raw.decode("utf-8", "surrogateescape")
+    try:
+        parse(text)
+        ours = [p for _, p in include_directives(text)] == [str(included)]
+    except OptionFileError:  # a "!" line mysqld skips is refused here
+        ours = False
+    assert ours == ("from_include" in printed(path, "mysqld"))
 
 
 @pytest.mark.parametrize("header, read", [("[mysqld]", True), ("[ mysqld ]", False),

@@ -397,6 +397,26 @@ def test_include_directives_read_like_the_server():
     assert new == text.replace("!include /a.cnf", "!include /tmp/copy/a.cnf")
 
 
+# As my_print_defaults of MariaDB 10.11 read each line: the blanks around the keyword and
+# the path are mysqld's (test_blanks_are_the_bytes_mysqld_strips). Two readers with
+# Python's \s included /x.cnf for the first two lines and refused the last two.
+@pytest.mark.parametrize("line, found", [
+    (b"!include\x1c/x.cnf", None),
+    (b"!include /x.cnf\x1c", [("include", b"/x.cnf\x1c")]),
+    (b"!include\xa0/x.cnf\xa0", [("include", b"/x.cnf")]),
+    (b"! include /x.cnf\x0b", [("include", b"/x.cnf")]),
+])
+def test_directives_are_read_with_the_blanks_mysqld_strips(line, found):
+    text = _from_bytes(b"[mysqld]\n" + line + b"\n")
+    if found is None:  # mysqld skips it; it is not an include, so it is refused here
+        with pytest.raises(OptionFileError, match="unknown directive"):
+            parse(text)
+        return
+    assert [ln.kind for ln in parse(text)] == ["section", "directive"]
+    assert [(word, path.encode("utf-8", "surrogateescape"))
+            for word, path in include_directives(text)] == found
+
+
 @pytest.mark.parametrize("message, expected", [
     ("/usr/sbin/mariadbd: unknown variable 'no_such_option_xyz=1'", ("no_such_option_xyz", "1")),
     ("/usr/sbin/mariadbd: unknown option '--no_such_flag'", ("no_such_flag", None)),
