@@ -467,8 +467,10 @@ def parse_print_defaults(text):
     The ``loose-`` prefix is removed: ``loose-max-connections`` sets max_connections.
     """
     result = []
-    for raw in text.splitlines():
-        match = _PRINT_DEFAULTS_RE.match(raw.strip())
+    # One option a line, printed as mysqld read it: a form feed or 0x1c in a value is
+    # part of it (str.splitlines would split there, str.strip cut it off).
+    for raw, _ in _physical_lines(text):
+        match = _PRINT_DEFAULTS_RE.match(raw)
         if not match:
             continue
         key = option_key(match.group("name"))

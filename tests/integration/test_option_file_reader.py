@@ -13,7 +13,8 @@ import subprocess
 
 import pytest
 
-from ansible.module_utils.steadydb.option_file import OptionFileError, include_directives, parse
+from ansible.module_utils.steadydb.option_file import (OptionFileError, include_directives, parse,
+                                                      parse_print_defaults)
 
 MY_PRINT_DEFAULTS = shutil.which("my_print_defaults")
 
@@ -48,11 +49,16 @@ def test_random_values_are_read_as_mysqld_reads_them(tmp_path):
 
 
 def printed_bytes(path, group):
-    """``{key: value}`` in bytes, as my_print_defaults prints the ``group`` of ``path``."""
+    """``{key: value}`` in bytes, as my_print_defaults prints the ``group`` of ``path``,
+    and the same as the modules read that output (``parse_print_defaults``)."""
     out = subprocess.run([MY_PRINT_DEFAULTS, "--defaults-file=%s" % path, group],
                          capture_output=True, timeout=30, check=True).stdout
-    return dict(line[2:].partition(b"=")[::2] for line in out.split(b"\n")
-                if line.startswith(b"--"))
+    values = dict(line[2:].partition(b"=")[::2] for line in out.split(b"\n")
+                  if line.startswith(b"--"))
+    read = dict((key.encode(), value.encode("utf-8", "surrogateescape")) for key, value
+                in parse_print_defaults(out.decode("utf-8", "surrogateescape")))
+    assert read == values
+    return values
 
 
 # Bytes mysqld strips as blanks (space, VT, FF, a raw 0xA0, the A0 ending a UTF-8 U+00A0)
