@@ -31,6 +31,8 @@ Public API:
   option file ("Wrong group definition in config file ... at line 3").
 - ``same_value(current, desired)`` -> bool: ``128M`` == ``134217728``, ``ON`` == ``1``.
 - ``parse_print_defaults(text)`` -> list of ``(key, value)`` from ``my_print_defaults``.
+- ``from_bytes(raw)`` / ``to_bytes(text)``: an option file's bytes as text and back, every
+  byte kept (what is not UTF-8 as surrogates).
 - ``find_overrides(effective, desired)`` -> list of dicts for options whose effective
   (last) value is not ours, or that the server does not read at all.
 - ``validation_errors(rc, output, options)`` -> list of str: what a server binary run
@@ -48,6 +50,17 @@ class OptionFileError(Exception):
     """The option file is not something mysqld would read; nothing was changed."""
 
 
+def to_bytes(text):
+    """Option-file text back to the file's bytes (the inverse of ``from_bytes``)."""
+    return text.encode("utf-8", "surrogateescape")
+
+
+def from_bytes(raw):
+    """An option file's bytes as text: UTF-8, and bytes that are not survive the round trip
+    as surrogates (mysqld reads bytes; so does ``_strip``)."""
+    return raw.decode("utf-8", "surrogateescape")
+
+
 _SECTION_NAME_RE = re.compile(r"^[^\[\]\s#;]+$")
 # mysys my_default.c strips lines, names and values with my_isspace() of latin1, byte by
 # byte: tab, LF, VT, FF, CR, space and 0xA0 (latin1's no-break space), also the A0 that
@@ -55,8 +68,8 @@ _SECTION_NAME_RE = re.compile(r"^[^\[\]\s#;]+$")
 # 0x1f, U+0085, U+3000, a whole U+00A0) and keep a raw 0xA0 byte.
 _BLANK_BYTES = b" \t\n\v\f\r\xa0"
 # The same blanks as one character each in text read from a file (a raw 0xA0 byte is
-# "\udca0" there, option_tree.read_text).
-_BLANK = "[%s]" % re.escape(_BLANK_BYTES.decode("utf-8", "surrogateescape"))
+# "\udca0" there, from_bytes).
+_BLANK = "[%s]" % re.escape(from_bytes(_BLANK_BYTES))
 # How mysqld reads a directive: "!", optional blanks, the keyword, blanks, the rest of
 # the line (trailing blanks removed, no comment stripping). mysqld needs a path after
 # !include or !includedir and skips other "!" lines (a typo of ours is refused instead).
@@ -146,19 +159,11 @@ _READ_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "s": " ", '"': '"',
                  "\\": "\\"}
 
 
-def _bytes(text):
-    return text.encode("utf-8", "surrogateescape")
-
-
-def _text(raw):
-    return raw.decode("utf-8", "surrogateescape")
-
-
 def _strip(text, left=True, right=True):
     """``text`` without the blanks mysqld strips (``_BLANK_BYTES``) at its start and end."""
-    raw = _bytes(text)
+    raw = to_bytes(text)
     raw = raw.lstrip(_BLANK_BYTES) if left else raw
-    return _text(raw.rstrip(_BLANK_BYTES) if right else raw)
+    return from_bytes(raw.rstrip(_BLANK_BYTES) if right else raw)
 
 
 def _comment_start(raw):
@@ -260,7 +265,7 @@ def parse(text):
             if comment:
                 # Kept as written (a form feed at its end too) when the value is rewritten;
                 # counted in bytes, as the strip may have cut a UTF-8 character in two.
-                comment += _text(_bytes(physical)[len(_bytes(_strip(physical, left=False))):])
+                comment += from_bytes(to_bytes(physical)[len(to_bytes(_strip(physical, left=False))):])
         else:
             value, written, comment = None, None, ""
         lines.append(Line("option", physical, number, section, name=name, value=value,

@@ -32,9 +32,8 @@ from ansible.module_utils.steadydb.policy import act_on, policy_option
 from ansible.module_utils.steadydb.option_file import (
     OptionFileError, check_request, config_file_problems, edit, find_overrides, message_option,
     option_key, options_in_groups, parse_default_files, parse_print_defaults,
-    refuse_control_characters, secret_values, validation_errors)
-from ansible.module_utils.steadydb.option_tree import (OptionTree, read_text, to_bytes, unknown_owner,
-                                                       write_atomic)
+    refuse_control_characters, secret_values, to_bytes, validation_errors)
+from ansible.module_utils.steadydb.option_tree import OptionTree, read_text, unknown_owner, write_atomic
 from ansible.module_utils.steadydb.persisted import (
     PersistedError, describe, loads_persisted, parse_persisted, persisted_overrides,
     persisted_path)

@@ -31,7 +31,8 @@ import shutil
 import stat
 import tempfile
 
-from ansible.module_utils.steadydb.option_file import include_directives, rewrite_includes
+from ansible.module_utils.steadydb.option_file import (from_bytes, include_directives, rewrite_includes,
+                                                      to_bytes)
 
 # mysqld stops following !include/!includedir ten levels down (my_default.c).
 MAX_RECURSION = 10
@@ -40,13 +41,9 @@ MAX_VISITS = 2000
 
 
 def read_text(path):
-    """File content as str; bytes that are not UTF-8 survive a round trip (surrogateescape)."""
+    """File content as str; bytes that are not UTF-8 survive a round trip (``from_bytes``)."""
     with open(path, "rb") as handle:
-        return handle.read().decode("utf-8", "surrogateescape")
-
-
-def to_bytes(text):
-    return text.encode("utf-8", "surrogateescape")
+        return from_bytes(handle.read())
 
 
 def user_id(owner):
