@@ -473,8 +473,9 @@ def parse_print_defaults(text):
     """
     result = []
     # One option a line, printed as mysqld read it: a form feed or 0x1c in a value is
-    # part of it (str.splitlines would split there, str.strip cut it off).
-    for raw, _ in _physical_lines(text):
+    # part of it (str.splitlines would split there, str.strip cut it off), and so is a
+    # "\r" before the line feed (``k = a\r``: an escape).
+    for raw in text.split("\n"):
         match = _PRINT_DEFAULTS_RE.match(raw)
         if not match:
             continue

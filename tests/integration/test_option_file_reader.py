@@ -82,6 +82,14 @@ def test_values_with_blanks_of_every_kind_are_read_as_mysqld_reads_them(tmp_path
     assert ours == printed_bytes(path, "mysqld")
 
 
+def test_escaped_line_breaks_are_read_back_from_my_print_defaults(tmp_path):
+    # printed_bytes checks parse_print_defaults against the raw output: "a\r" came back
+    # as "a" (the \r taken for a line end).
+    path = tmp_path / "escapes.cnf"
+    path.write_bytes(b"[mysqld]\nk = a\\r\nj = b\\r\\r\n")
+    assert printed_bytes(path, "mysqld") == {b"k": b"a\r", b"j": b"b\r\r"}
+
+
 @pytest.mark.parametrize("blank_after_word, blank_at_end", [
     (b" ", b""), (b"\x1c", b""), (b" ", b"\x1c"), (b"\xa0", b"\xa0"), (b"\x0b", b"\x0c")])
 def test_an_include_is_followed_where_mysqld_follows_it(tmp_path, blank_after_word, blank_at_end):

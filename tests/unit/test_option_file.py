@@ -261,8 +261,9 @@ def test_format_value():
 def test_print_defaults_lines_end_at_newline_only_and_values_are_kept_whole():
     # my_print_defaults prints what mysqld read: a form feed or 0x1c inside or at the end
     # of a value is part of it. str.splitlines split there and str.strip cut it off.
-    out = "--a=1\x0cb\n--c=2\x1c\n--d=\x85x\u2028y\n"
-    assert parse_print_defaults(out) == [("a", "1\x0cb"), ("c", "2\x1c"), ("d", "\x85x\u2028y")]
+    out = "--a=1\x0cb\n--c=2\x1c\n--d=\x85x\u2028y\n--e=a\r\n"
+    assert parse_print_defaults(out) == [("a", "1\x0cb"), ("c", "2\x1c"), ("d", "\x85x\u2028y"),
+                                         ("e", "a\r")]  # k = a\r, an escape mysqld reads
 
 
 def test_parse_print_defaults_and_overrides():
