@@ -69,12 +69,13 @@ _SECTION_NAME_RE = re.compile(r"^[^\[\]\s#;]+$")
 _BLANK_BYTES = b" \t\n\v\f\r\xa0"
 # The same blanks as one character each in text read from a file (a raw 0xA0 byte is
 # "\udca0" there, from_bytes).
-_BLANK = "[%s]" % re.escape(from_bytes(_BLANK_BYTES))
+_BLANK = re.escape(from_bytes(_BLANK_BYTES))
 # How mysqld reads a directive: "!", optional blanks, the keyword, blanks, the rest of
 # the line (trailing blanks removed, no comment stripping). mysqld needs a path after
-# !include or !includedir and skips other "!" lines (a typo of ours is refused instead).
-_DIRECTIVE_RE = re.compile(r"^(?P<head>{b}*!{b}*(?P<word>includedir|include){b}+)"
-                           r"(?P<arg>.*?)(?P<tail>{b}*)$".format(b=_BLANK))
+# !include or !includedir (a line without one does not match) and skips other "!" lines
+# (a typo of ours is refused instead).
+_DIRECTIVE_RE = re.compile(r"^(?P<head>[{b}]*![{b}]*(?P<word>includedir|include)[{b}]+)"
+                           r"(?P<arg>[^{b}].*?)(?P<tail>[{b}]*)$".format(b=_BLANK))
 _KEY_RE = re.compile(r"^[A-Za-z0-9_.\-]+$")
 # C0 controls and DEL. mysqld reads an option file line by line (up to "\n") and has no
 # quoting that spans lines, so a line break inside a value starts a new option
@@ -159,11 +160,19 @@ _READ_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "s": " ", '"': '"',
                  "\\": "\\"}
 
 
-def _strip(text, left=True, right=True):
-    """``text`` without the blanks mysqld strips (``_BLANK_BYTES``) at its start and end."""
+def _split_blanks(text):
+    """``text`` as ``(head, core, tail)``: the blanks mysqld strips at its start and end
+    (``_BLANK_BYTES``) and what is between. Cut in bytes, so every byte stays in one of
+    the three, also when the tail starts inside a UTF-8 character (C2 | A0)."""
     raw = to_bytes(text)
-    raw = raw.lstrip(_BLANK_BYTES) if left else raw
-    return from_bytes(raw.rstrip(_BLANK_BYTES) if right else raw)
+    start = len(raw) - len(raw.lstrip(_BLANK_BYTES))
+    end = max(start, len(raw.rstrip(_BLANK_BYTES)))
+    return from_bytes(raw[:start]), from_bytes(raw[start:end]), from_bytes(raw[end:])
+
+
+def _strip(text):
+    """``text`` without the blanks mysqld strips at its start and end."""
+    return _split_blanks(text)[1]
 
 
 def _comment_start(raw):
@@ -227,7 +236,8 @@ def _section_name(stripped, number):
     end = stripped.find("]")
     if end < 0:
         raise OptionFileError("line %d: malformed section header %r (no closing ])" % (number, stripped))
-    return _strip(stripped[1:end], left=False)
+    head, name, _ = _split_blanks(stripped[1:end])
+    return head + name
 
 
 def parse(text):
@@ -235,7 +245,7 @@ def parse(text):
     lines = []
     section = None
     for number, (physical, end) in enumerate(_physical_lines(text), 1):
-        stripped = _strip(physical)
+        _, stripped, tail = _split_blanks(physical)
         if not stripped:
             lines.append(Line("blank", physical, number, section, end=end))
             continue
@@ -243,8 +253,7 @@ def parse(text):
             lines.append(Line("comment", physical, number, section, end=end))
             continue
         if stripped.startswith("!"):
-            directive = _DIRECTIVE_RE.match(stripped)
-            if not directive or not directive.group("arg"):
+            if not _DIRECTIVE_RE.match(stripped):
                 raise OptionFileError("line %d: unknown directive %r (only !include and "
                                       "!includedir exist)" % (number, stripped))
             lines.append(Line("directive", physical, number, section, end=end))
@@ -263,9 +272,8 @@ def parse(text):
         if sep:
             value, written, comment = _split_value(raw)
             if comment:
-                # Kept as written (a form feed at its end too) when the value is rewritten;
-                # counted in bytes, as the strip may have cut a UTF-8 character in two.
-                comment += from_bytes(to_bytes(physical)[len(to_bytes(_strip(physical, left=False))):])
+                # Kept as written (a form feed at its end too) when the value is rewritten.
+                comment += tail
         else:
             value, written, comment = None, None, ""
         lines.append(Line("option", physical, number, section, name=name, value=value,
@@ -340,7 +348,7 @@ def _render(line, name, text):
         rendered += " " + line.comment
     indent = ""
     if line is not None:
-        indent = line.text[:len(line.text) - len(_strip(line.text, right=False))]
+        indent = _split_blanks(line.text)[0]
     return indent + rendered
 
 
@@ -594,7 +602,7 @@ def include_directives(text):
     found = []
     for content, _ in _physical_lines(text):
         match = _DIRECTIVE_RE.match(content)
-        if match and match.group("arg"):
+        if match:
             found.append((match.group("word"), match.group("arg")))
     return found
 
@@ -607,7 +615,7 @@ def rewrite_includes(text, replace):
     out = []
     for content, end in _physical_lines(text):
         match = _DIRECTIVE_RE.match(content)
-        if match and match.group("arg"):
+        if match:
             new = replace(match.group("word"), match.group("arg"))
             if new is not None:
                 content = match.group("head") + new + match.group("tail")

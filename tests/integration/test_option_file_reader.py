@@ -13,8 +13,8 @@ import subprocess
 
 import pytest
 
-from ansible.module_utils.steadydb.option_file import (OptionFileError, include_directives, parse,
-                                                      parse_print_defaults)
+from ansible.module_utils.steadydb.option_file import (OptionFileError, from_bytes, include_directives,
+                                                      parse, parse_print_defaults, to_bytes)
 
 MY_PRINT_DEFAULTS = shutil.which("my_print_defaults")
 
@@ -26,15 +26,9 @@ ALPHABET = "ab'\"\\#; =st"
 
 
 def printed(path, group):
-    """``{key: value}`` as my_print_defaults prints the ``group`` of the file ``path``."""
-    out = subprocess.run([MY_PRINT_DEFAULTS, "--defaults-file=%s" % path, group],
-                         capture_output=True, text=True, timeout=30, check=True).stdout
-    values = {}
-    for line in out.split("\n"):
-        if line.startswith("--"):
-            key, _, value = line[2:].partition("=")
-            values[key] = value
-    return values
+    """``printed_bytes`` as text (the file as the module reads it, ``from_bytes``)."""
+    return dict((from_bytes(key), from_bytes(value))
+                for key, value in printed_bytes(path, group).items())
 
 
 def test_random_values_are_read_as_mysqld_reads_them(tmp_path):
@@ -55,8 +49,8 @@ def printed_bytes(path, group):
                          capture_output=True, timeout=30, check=True).stdout
     values = dict(line[2:].partition(b"=")[::2] for line in out.split(b"\n")
                   if line.startswith(b"--"))
-    read = dict((key.encode(), value.encode("utf-8", "surrogateescape")) for key, value
-                in parse_print_defaults(out.decode("utf-8", "surrogateescape")))
+    read = dict((to_bytes(key), to_bytes(value)) for key, value
+                in parse_print_defaults(from_bytes(out)))
     assert read == values
     return values
 
@@ -77,8 +71,8 @@ def test_values_with_blanks_of_every_kind_are_read_as_mysqld_reads_them(tmp_path
     raw = b"[mysqld]\n" + b"\n".join(lines) + b"\n"
     path = tmp_path / "blanks.cnf"
     path.write_bytes(raw)
-    ours = dict((line.name.encode(), line.value.encode("utf-8", "surrogateescape"))
-                for line in parse(raw.decode("utf-8", "surrogateescape")) if line.kind == "option")
+    ours = dict((to_bytes(line.name), to_bytes(line.value))
+                for line in parse(from_bytes(raw)) if line.kind == "option")
     assert ours == printed_bytes(path, "mysqld")
 
 
@@ -99,7 +93,7 @@ def test_an_include_is_followed_where_mysqld_follows_it(tmp_path, blank_after_wo
         + blank_at_end + b"\n"
     path = tmp_path / "main.cnf"
     path.write_bytes(raw)
-    text = raw.decode("utf-8", "surrogateescape")
+    text = from_bytes(raw)
     try:
         parse(text)
         ours = [p for _, p in include_directives(text)] == [str(included)]

@@ -5,9 +5,9 @@ import pytest
 
 from ansible.module_utils.steadydb.option_file import (
     OptionFileError, check_request, config_file_problems, edit, find_overrides, format_value,
-    include_directives, message_option, option_key, options_in_groups, parse, parse_default_files,
-    parse_print_defaults, refuse_control_characters, rewrite_includes, same_value,
-    section_options, validation_errors)
+    from_bytes, include_directives, message_option, option_key, options_in_groups, parse,
+    parse_default_files, parse_print_defaults, refuse_control_characters, rewrite_includes,
+    same_value, section_options, to_bytes, validation_errors)
 from ansible.module_utils.steadydb.option_tree import OptionTree, write_atomic
 
 DEBIAN = """# The MariaDB configuration file
@@ -187,11 +187,6 @@ def test_values_are_read_as_mysqld_reads_them(line, value, comment):
     assert (option.value, option.comment) == (value, comment)
 
 
-def _from_bytes(raw):
-    """A file's bytes as the module reads them (option_tree.read_text)."""
-    return raw.decode("utf-8", "surrogateescape")
-
-
 # mysqld strips the bytes latin1 calls blanks: tab, LF, VT, FF, CR, space and 0xA0, also
 # the A0 that ends a UTF-8 no-break space (C2 A0: the C2 stays). As my_print_defaults of
 # MariaDB 10.11 printed each line. Python's str.strip removed other characters (0x1c to
@@ -205,21 +200,21 @@ def _from_bytes(raw):
     (b"\x0b f\xa0=\x0c3\x0b", b"3"),
 ])
 def test_blanks_are_the_bytes_mysqld_strips(line, value):
-    (option,) = [ln for ln in parse(_from_bytes(b"[mysqld]\n" + line + b"\n"))
+    (option,) = [ln for ln in parse(from_bytes(b"[mysqld]\n" + line + b"\n"))
                  if ln.kind == "option"]
-    assert option.value.encode("utf-8", "surrogateescape") == value
+    assert to_bytes(option.value) == value
 
 
 def test_a_rewritten_line_keeps_its_indent_and_comment_byte_for_byte():
     # The strip cuts the U+00A0 at the comment's end in two (C2 | A0); both bytes stay.
-    text = _from_bytes(b"[mysqld]\n\xa0\x0bk = 1 # c\xc2\xa0\x0c\n")
+    text = from_bytes(b"[mysqld]\n\xa0\x0bk = 1 # c\xc2\xa0\x0c\n")
     new, _ = edit(text, "mysqld", {"k": 2})
-    assert new.encode("utf-8", "surrogateescape") == b"[mysqld]\n\xa0\x0bk = 2 # c\xc2\xa0\x0c\n"
+    assert to_bytes(new) == b"[mysqld]\n\xa0\x0bk = 2 # c\xc2\xa0\x0c\n"
 
 
 @pytest.mark.parametrize("line", [b"\x0b\x0c# comment", b"\xa0;comment", b" \xa0 "])
 def test_lines_mysqld_skips_after_its_blanks_are_not_options(line):
-    assert [ln.kind for ln in parse(_from_bytes(b"[mysqld]\n" + line + b"\n"))] \
+    assert [ln.kind for ln in parse(from_bytes(b"[mysqld]\n" + line + b"\n"))] \
         == ["section", "comment" if line.strip(b" \xa0") else "blank"]
 
 
@@ -227,7 +222,7 @@ def test_lines_mysqld_skips_after_its_blanks_are_not_options(line):
 def test_a_name_that_starts_with_a_character_mysqld_does_not_strip_is_refused(line):
     # mysqld reads an option named "\x1cj" there and refuses to start with it.
     with pytest.raises(OptionFileError, match="not an option name"):
-        parse(_from_bytes(b"[mysqld]\n" + line + b"\n"))
+        parse(from_bytes(b"[mysqld]\n" + line + b"\n"))
 
 
 @pytest.mark.parametrize("header, group", [
@@ -244,6 +239,7 @@ def test_groups_are_read_as_mysqld_reads_them(header, group):
     ("max_connections = 1\n", r"before any \[section\]"),
     ("[mysqld\n", "malformed section header"),
     ("[mysqld]\n!incldue /x\n", "unknown directive"),
+    ("[mysqld]\n!include  \n", "unknown directive"),  # mysqld: "Wrong '!include' directive"
     ("[mysqld]\nbad name = 1\n", "not an option name"),
 ])
 def test_malformed_files_are_refused_with_the_line(text, word):
@@ -399,7 +395,8 @@ def test_last_line_without_a_newline():
 
 
 def test_include_directives_read_like_the_server():
-    text = "!include /a.cnf\n  ! includedir  /etc/mysql/conf.d/  \r\n!includex /b\n!include\n# !include /c\n"
+    text = ("!include /a.cnf\n  ! includedir  /etc/mysql/conf.d/  \r\n!includex /b\n!include\n"
+            "!include  \n# !include /c\n")
     assert include_directives(text) == [("include", "/a.cnf"), ("includedir", "/etc/mysql/conf.d/")]
     new = rewrite_includes(text, lambda word, path: "/tmp/copy" + path if word == "include" else None)
     assert new == text.replace("!include /a.cnf", "!include /tmp/copy/a.cnf")
@@ -415,13 +412,13 @@ def test_include_directives_read_like_the_server():
     (b"! include /x.cnf\x0b", [("include", b"/x.cnf")]),
 ])
 def test_directives_are_read_with_the_blanks_mysqld_strips(line, found):
-    text = _from_bytes(b"[mysqld]\n" + line + b"\n")
+    text = from_bytes(b"[mysqld]\n" + line + b"\n")
     if found is None:  # mysqld skips it; it is not an include, so it is refused here
         with pytest.raises(OptionFileError, match="unknown directive"):
             parse(text)
         return
     assert [ln.kind for ln in parse(text)] == ["section", "directive"]
-    assert [(word, path.encode("utf-8", "surrogateescape"))
+    assert [(word, to_bytes(path))
             for word, path in include_directives(text)] == found
 
 
