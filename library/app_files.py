@@ -18,6 +18,11 @@ description:
     when its content differs; owner, group and mode are set per tree. An existing file
     gets its attributes before its new content, and a new secret file is created unreadable
     to others, so a secret never lands in a file others can read.
+  - Attributes are never set through a link, which could name a file of root's in a
+    directory the deploy user owns. A code file that is a symlink, or a hard link (another
+    name of the same inode, as C(rsync --link-dest) releases make), is replaced by a file
+    of its own; the other names keep their content and attributes, and the diff does not
+    show the old content.
   - One round trip for every app of a host, where M(ansible.builtin.template) and
     M(ansible.builtin.copy) make one per file.
 version_added: "0.3.0"
@@ -42,7 +47,8 @@ options:
         description:
           - Relative path to the file's text, for files that hold secrets. Their values are
             hidden in the module's output and the diff names the file only.
-          - A secret file that exists must be a regular file (a symlink is refused).
+          - A secret file that exists must be a regular file with no other name (a
+            symlink or a hard link is refused).
         type: dict
         default: {}
       env_blocks:

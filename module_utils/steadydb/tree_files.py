@@ -172,8 +172,18 @@ def plan_trees(trees):
                                        (stat.S_ISLNK(st.st_mode) and not secret)):
                 problems.append("%s exists but is not a regular file" % path)
                 continue
+            # A hard link is another name of the same inode, possibly someone else's file
+            # (root's, where fs.protected_hardlinks is off, or another app's env file):
+            # owner and mode must never be set through it, nor a secret merged with its
+            # lines. A secret is refused; a code file is replaced by a file of its own.
+            shared = st is not None and stat.S_ISREG(st.st_mode) and st.st_nlink > 1
+            if shared and secret:
+                problems.append("%s has %d hard links, so it is also another file: steadydb "
+                                "does not write a secret through it; remove the other links "
+                                "(or this name)" % (path, st.st_nlink))
+                continue
             entry = {"path": path, "text": text, "secret": secret, "attrs": attrs,
-                     "before": read_bytes(path)}
+                     "before": None if shared else read_bytes(path), "shared": shared}
             if block is not None:
                 refused = _merge_block(entry, block)
                 if refused:
@@ -230,6 +240,10 @@ def file_diff(entry):
     if entry["secret"]:
         return {"prepared": "%s: content changes (secret, not shown)" % entry["path"]}
     before = entry["before"]
+    if entry.get("shared"):
+        # the other file's content is not this file's to show (it may be root's)
+        return {"before_header": "%s (a hard link to another file, not shown)" % entry["path"],
+                "after_header": entry["path"], "before": "", "after": entry["text"]}
     return {"before_header": entry["path"], "after_header": entry["path"],
             "before": "" if before is None else before.decode("utf-8", "replace"),
             "after": entry["text"]}
@@ -254,7 +268,8 @@ def write_trees(plan, write, set_attributes, make_directory=os.mkdir, check_mode
     and returns the new ``changed`` (the module's set_fs_attributes_if_different, which
     only reports in check mode). An existing file gets its attributes before its new
     content (an env file at 0644 is 0600 before the secret lands); a new secret file is
-    written under umask 077. ``diffs`` (with ``diff``): one ``file_diff`` per file whose
+    written under umask 077; a code file that shares its inode with another name (a hard
+    link) is replaced, and only the new file gets them. ``diffs`` (with ``diff``): one ``file_diff`` per file whose
     content changes. On an error, ``WriteError`` carries the files already written.
     """
     changed, written, created, diffs = False, [], [], []
@@ -269,17 +284,20 @@ def write_trees(plan, write, set_attributes, make_directory=os.mkdir, check_mode
                 changed = set_attributes(directory["path"], directory["attrs"], changed)
         for entry in plan["files"]:
             path = entry["path"]
-            exists = os.path.lexists(path)
-            if exists and not os.path.islink(path):
+            # attributes are set on the name only when it is this file alone (no symlink,
+            # no hard link shared with another name: plan_trees)
+            own = os.path.lexists(path) and not os.path.islink(path) and not entry.get("shared")
+            if own:
                 changed = set_attributes(path, entry["attrs"], changed)
-            if entry["before"] != entry["text"].encode("utf-8", "surrogateescape"):
+            if (entry["before"] != entry["text"].encode("utf-8", "surrogateescape")
+                    or entry.get("shared")):
                 changed = True
                 if diff:
                     diffs.append(file_diff(entry))
                 if not check_mode:
                     (_write_private if entry["secret"] else _write_as_is)(write, path, entry["text"])
                 written.append(path)
-            if not check_mode or (exists and not os.path.islink(path)):
+            if not check_mode or own:
                 changed = set_attributes(path, entry["attrs"], changed)
     except (IOError, OSError) as exc:
         raise WriteError(exc, written, created)

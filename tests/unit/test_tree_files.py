@@ -376,6 +376,59 @@ def test_symlinked_env_file_refused(tmp_path):
     assert problems == ["%s exists but is not a regular file" % (tmp_path / "etc" / "app.env")]
 
 
+def test_hardlinked_secret_file_refused_before_any_name_of_it_changes(tmp_path):
+    # The module runs as root in a directory the deploy user may own. A hard link there is
+    # another name of someone else's inode (a link to /etc/shadow where
+    # fs.protected_hardlinks is off, or another app's env file): the attributes would be
+    # set through it (owner and 0600 on the other file) and the merge would read the
+    # other file's lines. Refused like a symlinked secret, before anything changes.
+    victim = tmp_path / "victim"
+    victim.write_text("root:$y$hash:19000::::::\n")
+    os.chmod(str(victim), 0o644)
+    tree = env_tree(tmp_path)
+    env = tmp_path / "etc" / "app.env"
+    os.link(str(victim), str(env))
+    plan, problems = plan_trees([tree])
+    assert problems == ["%s has 2 hard links, so it is also another file: steadydb does not "
+                        "write a secret through it; remove the other links (or this name)" % env]
+    # secret_files (not merged) are refused the same way
+    trees = app_trees(tmp_path, "web")
+    os.link(str(victim), os.path.join(trees[1]["dest"], "app.env"))
+    _, problems = plan_trees(trees)
+    assert len(problems) == 1 and "has 3 hard links" in problems[0]
+    assert mode_of(victim) == "0o644" and victim.read_text().startswith("root:")
+
+
+def test_hardlinked_code_file_gets_an_inode_of_its_own_and_the_other_name_is_left_alone(tmp_path):
+    # A deploy that hard-links unchanged files between releases (rsync --link-dest) links
+    # the code files steadydb wrote, and a hard link may also name a file of root's. Mode
+    # and owner are never set through such a name: the file is replaced by one of its own
+    # (reported as changed once), then set; the other name keeps its content and mode.
+    other = tmp_path / "release-1.py"
+    other.write_text("x = 1\n")
+    os.chmod(str(other), 0o644)
+    os.link(str(other), str(tmp_path / "same.py"))
+    os.link(str(other), str(tmp_path / "new.py"))
+    tree = {"dest": str(tmp_path), "mode": "0640", "files": {"same.py": "x = 1\n", "new.py": "x = 2\n"}}
+    plan, problems = plan_trees([tree])
+    assert problems == []
+    changed, written, _, diffs = write_trees(plan, atomic_write, set_attributes, check_mode=True,
+                                             diff=True)
+    assert changed and sorted(written) == [str(tmp_path / "new.py"), str(tmp_path / "same.py")]
+    assert mode_of(other) == "0o644" and os.stat(str(other)).st_nlink == 3
+    # the other file's content is not shown (it may be root's)
+    assert [d["before"] for d in diffs] == ["", ""]
+    assert diffs[0]["before_header"].endswith("(a hard link to another file, not shown)")
+    changed, written, _, _ = write_trees(plan, atomic_write, set_attributes)
+    assert changed and sorted(written) == [str(tmp_path / "new.py"), str(tmp_path / "same.py")]
+    assert other.read_text() == "x = 1\n" and mode_of(other) == "0o644"
+    assert os.stat(str(other)).st_nlink == 1
+    assert (tmp_path / "new.py").read_text() == "x = 2\n" and mode_of(tmp_path / "new.py") == "0o640"
+    assert (tmp_path / "same.py").read_text() == "x = 1\n" and mode_of(tmp_path / "same.py") == "0o640"
+    plan, _ = plan_trees([tree])
+    assert write_trees(plan, atomic_write, set_attributes)[:2] == (False, [])
+
+
 # --- the modules, in-process ------------------------------------------------------------------
 
 def run_module(module, args, capsys, monkeypatch):
@@ -399,6 +452,23 @@ def test_module_refuses_everything_when_one_tree_is_bad(tmp_path, capsys, monkey
     assert "app.env exists but is not a regular file" in result["msg"]
     assert every_file(tmp_path) == []
     assert "hunter2" not in json.dumps(result)
+
+
+def test_module_refuses_a_hardlinked_env_file_and_leaves_the_other_file_alone(tmp_path, capsys,
+                                                                              monkeypatch):
+    import app_files
+    victim = tmp_path / "shadow"
+    victim.write_text("root:$y$hash:19000::::::\n")
+    os.chmod(str(victim), 0o640)
+    trees = app_trees(tmp_path, "web", env_text="DB_PASSWORD='hunter2'\n")
+    os.link(str(victim), os.path.join(trees[1]["dest"], "app.env"))
+    for check_mode in (True, False):
+        result = run_module(app_files, {"trees": trees, "_ansible_check_mode": check_mode},
+                            capsys, monkeypatch)
+        assert result["failed"] and "nothing was written" in result["msg"]
+        assert "app.env has 2 hard links" in result["msg"] and "$y$hash" not in json.dumps(result)
+    assert every_file(tmp_path) == ["shadow", "web/etc/app.env"]
+    assert mode_of(victim) == "0o640" and victim.read_text().startswith("root:")
 
 
 def test_module_writes_reports_and_hides_secrets(tmp_path, capsys, monkeypatch):
