@@ -239,11 +239,11 @@ def file_diff(entry):
                                                   entry["masked"]["shown_keys"], entry["path"])}
     if entry["secret"]:
         return {"prepared": "%s: content changes (secret, not shown)" % entry["path"]}
-    before = entry["before"]
-    if entry.get("shared"):
+    if entry["shared"]:
         # the other file's content is not this file's to show (it may be root's)
         return {"before_header": "%s (a hard link to another file, not shown)" % entry["path"],
                 "after_header": entry["path"], "before": "", "after": entry["text"]}
+    before = entry["before"]
     return {"before_header": entry["path"], "after_header": entry["path"],
             "before": "" if before is None else before.decode("utf-8", "replace"),
             "after": entry["text"]}
@@ -269,8 +269,9 @@ def write_trees(plan, write, set_attributes, make_directory=os.mkdir, check_mode
     only reports in check mode). An existing file gets its attributes before its new
     content (an env file at 0644 is 0600 before the secret lands); a new secret file is
     written under umask 077; a code file that shares its inode with another name (a hard
-    link) is replaced, and only the new file gets them. ``diffs`` (with ``diff``): one ``file_diff`` per file whose
-    content changes. On an error, ``WriteError`` carries the files already written.
+    link) is replaced, and only the new file gets them. ``diffs`` (with ``diff``): one
+    ``file_diff`` per file whose content changes. On an error, ``WriteError`` carries the
+    files already written.
     """
     changed, written, created, diffs = False, [], [], []
     try:
@@ -286,11 +287,11 @@ def write_trees(plan, write, set_attributes, make_directory=os.mkdir, check_mode
             path = entry["path"]
             # attributes are set on the name only when it is this file alone (no symlink,
             # no hard link shared with another name: plan_trees)
-            own = os.path.lexists(path) and not os.path.islink(path) and not entry.get("shared")
+            own = os.path.lexists(path) and not os.path.islink(path) and not entry["shared"]
             if own:
                 changed = set_attributes(path, entry["attrs"], changed)
-            if (entry["before"] != entry["text"].encode("utf-8", "surrogateescape")
-                    or entry.get("shared")):
+            content = entry["text"].encode("utf-8", "surrogateescape")
+            if entry["shared"] or entry["before"] != content:
                 changed = True
                 if diff:
                     diffs.append(file_diff(entry))

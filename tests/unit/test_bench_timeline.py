@@ -248,16 +248,16 @@ def test_first_run_ratio_on_3_hosts_is_the_median_of_its_rounds():
     assert resilience.speed_ratios(sp)["hosts3_vs_1_converge"] == 1.25
 
 
-def test_floor_playbook_has_the_reruns_shape_in_builtins():
+def test_builtins_playbook_has_the_reruns_shape_in_builtins():
     import yaml
-    play = yaml.safe_load(resilience.floor_playbook(26))[0]
+    play = yaml.safe_load(resilience.builtins_playbook(26))[0]
     actions = [next(k for k in task if k.startswith("ansible.builtin.")) for task in play["tasks"]]
     assert play["hosts"] == "db" and play["gather_facts"] is False
     assert len(actions) == 26 and actions.count("ansible.builtin.ping") == resilience.STAGE_MODULES
     assert [i for i, a in enumerate(actions) if a.endswith("ping")] == [3, 9, 16, 22]
     assert set(actions) == {"ansible.builtin.ping", "ansible.builtin.debug"}
     # fewer tasks than stages: every task a module call
-    assert resilience.floor_playbook(3).count("ansible.builtin.ping:") == 3
+    assert resilience.builtins_playbook(3).count("ansible.builtin.ping:") == 3
 
 
 def test_tasks_per_host_counts_the_busiest_hosts_recap():
@@ -268,16 +268,16 @@ def test_tasks_per_host_counts_the_busiest_hosts_recap():
     assert resilience.tasks_per_host("no recap") == 0
 
 
-def test_the_floor_rounds_are_interleaved_with_the_reruns_and_reported_beside_them():
+def test_the_builtins_rounds_are_interleaved_with_the_reruns_and_reported_beside_them():
     calls = []
 
     def run(name, seconds):
         return lambda: calls.append(name) or {"seconds": seconds}
 
-    hosts, floor = resilience.interleaved_rounds(
+    hosts, builtins = resilience.interleaved_rounds(
         [(run("h3", 3.0), run("h1", 2.0)), (run("f3", 1.4), run("f1", 1.0))], rounds=2)
     assert calls == ["h3", "h1", "f3", "f1"] * 2
-    assert hosts == [{"a": 3.0, "b": 2.0}] * 2 and floor == [{"a": 1.4, "b": 1.0}] * 2
-    ratios = resilience.speed_ratios({"hosts_rounds": hosts, "floor_hosts_rounds": floor})
-    assert ratios["hosts3_vs_1_rerun"] == 1.5 and ratios["floor_hosts3_vs_1_rerun"] == 1.4
-    assert resilience.speed_ratios({})["floor_hosts3_vs_1_rerun"] is None
+    assert hosts == [{"a": 3.0, "b": 2.0}] * 2 and builtins == [{"a": 1.4, "b": 1.0}] * 2
+    ratios = resilience.speed_ratios({"hosts_rounds": hosts, "builtins_hosts_rounds": builtins})
+    assert ratios["hosts3_vs_1_rerun"] == 1.5 and ratios["builtins_hosts3_vs_1_rerun"] == 1.4
+    assert resilience.speed_ratios({})["builtins_hosts3_vs_1_rerun"] is None
