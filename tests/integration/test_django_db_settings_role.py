@@ -629,6 +629,26 @@ def test_merge_refuses_to_shadow_a_managed_key(tmp_path):
     assert not os.path.exists(os.path.join(app["settings_dir"], "steadydb_db.py"))
 
 
+def test_a_hardlinked_env_file_is_refused_and_the_other_file_keeps_its_mode_and_lines(tmp_path):
+    # The env file's directory is the deploy's: a hard link there may be another name of
+    # root's /etc/shadow (fs.protected_hardlinks off). Before, the role set 0600 and the
+    # app owner on that inode and merged its lines into the env file.
+    app = app_entry(tmp_path, "web", password_var="vault_good")
+    other = tmp_path / "shadow"
+    other.write_text("root:$y$j9T$hash:19000:0:99999:7:::\n")
+    os.chmod(str(other), 0o640)
+    os.link(str(other), app["env_file"])
+    for check in (True, False):
+        rc, out = run_role(tmp_path, [app], {"web": app_plan("web")}, {"vault_good": "pw"},
+                           check=check)
+        assert rc != 0
+        assert "app.env has 2 hard links" in " ".join(out.split()) and "nothing was written" in out
+        assert "$y$j9T$hash" not in out
+    assert oct(os.stat(str(other)).st_mode & 0o777) == "0o640" and os.stat(str(other)).st_nlink == 2
+    assert other.read_text() == "root:$y$j9T$hash:19000:0:99999:7:::\n"
+    assert not os.path.exists(os.path.join(app["settings_dir"], "steadydb_db.py"))
+
+
 def test_a_failing_check_leaves_every_app_unwritten(tmp_path):
     # Two apps, the second one's env file would shadow a managed key: the first app is
     # fine, but nothing of either app is written (the checks of every app come first).
