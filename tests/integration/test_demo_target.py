@@ -3,7 +3,7 @@
 podman keeps a record of every container, and the record can outlive the container's
 processes: when conmon and the container's init are killed together (an OOM kill of
 both, a login session whose processes are all reaped), podman still says "running",
-every ``podman exec`` fails with "cannot exec in a stopped container", and ``podman
+every ``podman exec`` fails ("cannot exec in a stopped container"), and ``podman
 stop``/``start`` refuse the container's state. ``make run`` then waited 60 s for a
 server that could not answer and stopped with podman's error. It must make the demo
 target again instead: nothing in it is lost that the next run does not recreate.
@@ -56,9 +56,11 @@ def test_a_container_whose_processes_are_gone_is_made_again(container_name):
         os.kill(int(pid), 9)
     running = podman("container", "inspect", "-f", "{{.State.Running}}", container_name)
     assert running.stdout.strip() == "true"
+    # Only the failure counts, as in demo.sh: its words depend on timing ("cannot exec in
+    # a stopped container" once runc finds no process, "error executing setns process"
+    # while the killed init is still being reaped; CI saw both).
     stale = podman("exec", container_name, "true", check=False)
-    assert stale.returncode != 0
-    assert "stopped container" in stale.stderr
+    assert stale.returncode != 0, stale.stdout
 
     again = demo_target(container_name)
     assert again.returncode == 0, again.stdout + again.stderr
