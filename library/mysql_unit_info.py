@@ -132,7 +132,7 @@ restart_policy:
       smaller of the plan's and the packaged unit's; the interval is the larger of the
       plan's and (burst + 1) x (RestartSec + 2 x the measured start), rounded up to 10 s,
       at most 86400 (10 s of start assumed when none was measured); an interval the unit
-      already has is kept while it lies between that and twice it.
+      already has is kept while it lies between that and four times it.
   returned: when O(settings) is given
   type: dict
   sample: {RestartSec: 100ms, StartLimitBurst: 5, StartLimitIntervalSec: 60,

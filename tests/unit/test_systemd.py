@@ -407,6 +407,17 @@ def test_interval_is_capped():
     assert policy["StartLimitIntervalSec"] == 86400 and "capped" in policy["reason"]
 
 
+def test_interval_from_a_start_slowed_by_load_is_kept_on_a_normal_run():
+    # Seen in CI (Oracle MySQL 9.7, Molecule default): the converge measured a start of
+    # 13.0 s on a loaded machine and wrote 160 s; the idempotence run measured 1.0 s (60 s
+    # would do) and rewrote the drop-in, so the rerun reported changed.
+    packaged = dict(BUILTIN, restart_usec=100000)
+    first = restart_policy(PLAN, packaged, measured_start=13.0)
+    assert first["StartLimitIntervalSec"] == 160
+    again = restart_policy(PLAN, packaged, measured_start=1.0, current_interval_usec=160000000)
+    assert again["StartLimitIntervalSec"] == 160
+
+
 def test_unknown_packaged_restart_uses_the_plan():
     policy = restart_policy(PLAN, {}, measured_start=1.0)
     assert policy["RestartSec"] == "2" and policy["restart_from"] == "plan"
